@@ -1,0 +1,739 @@
+"""The public client: :func:`connect`, requests, callbacks, timeouts, close.
+
+Theory of operation
+-------------------
+A :class:`Client` joins the sans-I/O :class:`~mcp_stdio.session.ClientSession` to a
+:class:`~mcp_stdio.transport.ChildTransport`:
+
+* Creating a client does no I/O and needs no event loop. :meth:`Client.start` (or
+  ``async with``) spawns the server and runs the handshake, bounded by ``startup_timeout``.
+* Each request registers a future in the session's pending table; the transport's stdout
+  callback feeds the session, whose events resolve the futures directly (no per-request
+  task). Any number of requests may be in flight.
+* A request that times out, or whose caller is cancelled, is forgotten and the server is
+  sent ``notifications/cancelled``; a late answer is logged and dropped.
+* Notifications are delivered in order to ``message_handler`` by one dispatcher task, so a
+  slow or failing handler never stalls the reader. Requests from the server run
+  concurrently, each in its own task; ``ping`` is answered at once, and a method without a
+  handler gets -32601.
+* When the connection is lost (the child exits, or its stdout ends, or it writes a line over
+  ``max_message_size``), every pending request fails at once with an exception naming the
+  exit status and the stderr tail.
+* :meth:`Client.close` runs once, in its own task, whoever calls it and however often: a
+  caller that is cancelled while waiting does not interrupt the stop sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from . import __version__
+from .errors import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    ClientClosedError,
+    ConnectionClosed,
+    MCPStdioError,
+    MessageTooLarge,
+    RemoteError,
+    RemoteProtocolError,
+    RequestTimeout,
+    ServerExited,
+    StartError,
+    describe_returncode,
+)
+from .framing import DEFAULT_MAX_MESSAGE_SIZE, Oversized
+from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
+from .session import ClientSession, HandshakeComplete, HandshakeFailed, State, UnexpectedResponse
+from .transport import DEFAULT_QUEUE_SIZE, DEFAULT_STDERR_TAIL_LINES, ChildTransport
+
+__all__ = [
+    "Client",
+    "connect",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_STARTUP_TIMEOUT",
+    "DEFAULT_CLOSE_TIMEOUT",
+    "DEFAULT_EXIT_TIMEOUT",
+    "DEFAULT_TERMINATE_TIMEOUT",
+    "DEFAULT_MAX_PAGES",
+]
+
+logger = logging.getLogger("mcp_stdio.client")
+
+# Seconds a request may wait for its answer. The TypeScript SDK's default is 60 s; the
+# Python SDK has none, which is how requests hang forever. ``None`` disables it per client
+# or per call.
+DEFAULT_TIMEOUT = 60.0
+# Seconds for spawn plus handshake: an ``npx``/``uvx`` cold start downloads packages first.
+DEFAULT_STARTUP_TIMEOUT = 60.0
+# Seconds close() waits for in-flight answers and queued writes.
+DEFAULT_CLOSE_TIMEOUT = 2.0
+# Seconds close() waits for the server to exit once its stdin is closed.
+DEFAULT_EXIT_TIMEOUT = 2.0
+# Seconds close() waits after SIGTERM before SIGKILL.
+DEFAULT_TERMINATE_TIMEOUT = 2.0
+# Pages a list method follows before it stops with an error: a server that paginates
+# forever must not keep the client busy forever.
+DEFAULT_MAX_PAGES = 1000
+
+# The client's own identity in ``initialize``.
+CLIENT_INFO = {"name": "mcp_stdio", "version": __version__}
+
+
+class _Default:
+    """The type of :data:`DEFAULT`: "use the client's setting"."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    NotificationHandler = Callable[[dict[str, Any]], Optional[Awaitable[None]]]
+    RequestHandler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+def connect(command: list[str], **options: Any) -> Client:
+    """Return a :class:`Client` for ``command``; nothing starts until ``async with``.
+
+    Usage::
+
+        async with mcp_stdio.connect([sys.executable, "-m", "mcp_stdio.server"]) as client:
+            result = await client.call_tool("echo", {"text": "hi"})
+
+    Args:
+        command: the server's argv list (never a shell string).
+        **options: the keyword arguments of :class:`Client`.
+    """
+    return Client(command, **options)
+
+
+class Client:
+    """A connection to one MCP server over stdio.
+
+    Args:
+        command: argv list of the server; ``command[0]`` is looked up on ``PATH``.
+        env: variables for the child, merged over the inherited allow-list (see
+            :func:`mcp_stdio.transport.build_env`).
+        cwd: working directory of the child.
+        inherit_env: give the child the whole parent environment.
+        client_info: ``clientInfo`` for ``initialize`` (default: mcp_stdio and its version).
+        timeout: default seconds per request; ``None`` disables.
+        startup_timeout: seconds for spawn plus handshake; ``None`` disables.
+        close_timeout: seconds close() waits for in-flight answers and queued writes.
+        exit_timeout: seconds close() waits for exit after closing stdin.
+        terminate_timeout: seconds close() waits after SIGTERM before SIGKILL.
+        max_message_size: longest message accepted from the server, in bytes; ``None``
+            disables.
+        queue_size: bound of the outbound message queue.
+        message_handler: called with each notification from the server as a dict
+            ``{"method": ..., "params": ...}``, in order; may be a coroutine function.
+        stderr_callback: called with each line the server writes on stderr.
+        stderr_tail_lines: stderr lines kept for error messages.
+        max_pages: pages a list method follows at most.
+
+    ``close()`` is bounded by ``close_timeout + exit_timeout + 2 * terminate_timeout + 4``
+    seconds whatever the server does (the last terms cover the rest of its process group
+    and the kernel's reaping after SIGKILL).
+    """
+
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: str | os.PathLike | None = None,
+        inherit_env: bool = False,
+        client_info: dict | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        startup_timeout: float | None = DEFAULT_STARTUP_TIMEOUT,
+        close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+        exit_timeout: float = DEFAULT_EXIT_TIMEOUT,
+        terminate_timeout: float = DEFAULT_TERMINATE_TIMEOUT,
+        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        message_handler: NotificationHandler | None = None,
+        stderr_callback: Callable[[str], object] | None = None,
+        stderr_tail_lines: int = DEFAULT_STDERR_TAIL_LINES,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
+        if isinstance(command, (str, bytes)):
+            raise TypeError(
+                "command must be an argv list such as ['python', 'server.py'], not a string: "
+                "mcp_stdio never runs a shell; use shlex.split() to split a command line"
+            )
+        self.command = [os.fspath(part) for part in command]
+        if not self.command:
+            raise ValueError("command must name a program")
+        self._env = env
+        self._cwd = cwd
+        self._inherit_env = inherit_env
+        self._client_info = dict(client_info) if client_info else dict(CLIENT_INFO)
+        self.timeout = timeout
+        self.startup_timeout = startup_timeout
+        self.close_timeout = close_timeout
+        self.exit_timeout = exit_timeout
+        self.terminate_timeout = terminate_timeout
+        self.max_message_size = max_message_size
+        self.queue_size = queue_size
+        self.max_pages = max_pages
+        self._message_handler = message_handler
+        self._stderr_callback = stderr_callback
+        self._stderr_tail_lines = stderr_tail_lines
+        self._request_handlers: dict[str, RequestHandler] = {}
+
+        self._state = State.NEW
+        self._session = ClientSession(max_message_size)
+        self._transport: ChildTransport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._error: MCPStdioError | None = None  # why the connection ended, if it did
+        self._close_task: asyncio.Task | None = None
+        self._stop_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()  # every background task, until it ends
+        self._incoming: dict[int | str, asyncio.Task] = {}  # server request id -> handler task
+        self._blocked: dict[asyncio.Future, asyncio.Task] = {}  # request future -> task waiting for room
+        self._interrupted: dict[asyncio.Future, bool] = {}  # futures whose sender we cancelled
+        self._notifications: collections.deque = collections.deque()
+        self._dispatcher: asyncio.Task | None = None
+        self._wakeup: asyncio.Future | None = None
+        self._drained: asyncio.Future | None = None
+        self._trace = False
+        self.invalid_messages = 0
+        self.unexpected_responses = 0
+
+    # Public properties
+
+    @property
+    def state(self) -> State:
+        """Return the lifecycle state (a :class:`~mcp_stdio.session.State`)."""
+        return self._state
+
+    @property
+    def initialize_result(self) -> dict | None:
+        """Return the server's whole InitializeResult, once started."""
+        return self._session.initialize_result
+
+    @property
+    def server_info(self) -> dict:
+        """Return the server's ``serverInfo`` (name, version, ...)."""
+        return (self._session.initialize_result or {}).get("serverInfo") or {}
+
+    @property
+    def server_capabilities(self) -> dict:
+        """Return the capabilities the server declared."""
+        return (self._session.initialize_result or {}).get("capabilities") or {}
+
+    @property
+    def protocol_version(self) -> str | None:
+        """Return the negotiated protocol version."""
+        return self._session.protocol_version
+
+    @property
+    def instructions(self) -> str | None:
+        """Return the server's ``instructions``, if it gave any."""
+        return (self._session.initialize_result or {}).get("instructions")
+
+    @property
+    def pid(self) -> int | None:
+        """Return the server's process id once spawned."""
+        return self._transport.pid if self._transport else None
+
+    @property
+    def returncode(self) -> int | None:
+        """Return the server's exit status once it exited (negative: killed by a signal)."""
+        return self._transport.returncode if self._transport else None
+
+    @property
+    def stderr_tail(self) -> tuple[str, ...]:
+        """Return the last lines the server wrote on stderr."""
+        return self._transport.stderr_tail if self._transport else ()
+
+    @property
+    def pending_count(self) -> int:
+        """Return how many requests await an answer."""
+        return self._session.pending_count
+
+    # Lifecycle
+
+    async def __aenter__(self) -> Client:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Spawn the server and run the handshake.
+
+        Raises:
+            SpawnError: the command cannot be run.
+            UnsupportedProtocolVersion: the server chose a version this client lacks.
+            StartError: the server exited, failed ``initialize`` or did not answer within
+                ``startup_timeout``; ``__cause__`` holds the underlying error.
+            ClientClosedError: the client was already started or closed.
+        """
+        if self._state is not State.NEW:
+            raise ClientClosedError(f"start() called on a client that is {self._state.value}")
+        self._state = State.INITIALIZING
+        loop = self._loop = asyncio.get_running_loop()
+        self._trace = logger.isEnabledFor(logging.DEBUG)
+        self._transport = ChildTransport(
+            self.command,
+            self._data_received,
+            self._connection_lost,
+            env=self._env,
+            inherit_env=self._inherit_env,
+            cwd=self._cwd,
+            on_stderr=self._stderr_callback,
+            stderr_tail_lines=self._stderr_tail_lines,
+            queue_size=self.queue_size,
+        )
+        try:
+            await self._transport.start()
+            handshake = loop.create_future()
+            _, data = self._session.initialize(self._client_info, self._capabilities(), handshake)
+            self._send_nowait(data)
+            try:
+                await asyncio.wait_for(handshake, self.startup_timeout)
+            except asyncio.TimeoutError:
+                raise StartError(
+                    f"server {self.command[0]!r} did not answer initialize within {self.startup_timeout:g} s",
+                    self.returncode, self.stderr_tail) from None
+            except ConnectionClosed as exc:
+                raise StartError(f"server {self.command[0]!r} {_describe_end(exc)} before answering initialize",
+                                 exc.returncode, exc.stderr_tail) from exc
+            except RemoteError as exc:
+                raise StartError(f"server {self.command[0]!r} refused initialize: {exc}",
+                                 self.returncode, self.stderr_tail) from exc
+            # MCP 2025-11-25, basic/lifecycle: "After successful initialization, the client
+            # MUST send an initialized notification".
+            self._send_nowait(self._session.send_initialized())
+            self._state = State.READY
+        except BaseException:
+            await self._abort_start()
+            raise
+
+    async def close(self) -> None:
+        """Stop the server; idempotent, bounded, safe from any task and under cancellation.
+
+        Order (MCP 2025-11-25, basic/lifecycle, "Shutdown"): wait up to ``close_timeout``
+        for in-flight answers, flush queued writes, close stdin, wait ``exit_timeout``,
+        SIGTERM the process group, wait ``terminate_timeout``, SIGKILL, reap. Requests still
+        pending fail with :class:`ClientClosedError`.
+        """
+        if self._close_task is None:
+            if self._state is State.NEW:
+                self._state = State.CLOSED
+                return
+            loop = self._loop or asyncio.get_running_loop()
+            self._close_task = loop.create_task(self._close())
+        await asyncio.shield(self._close_task)
+
+    # Requests
+
+    async def request(self, method: str, params: dict | None = None, *, timeout: Any = DEFAULT) -> Any:
+        """Send a request and return its result.
+
+        Args:
+            method: the method name.
+            params: the params object, or ``None``.
+            timeout: seconds to wait; ``None`` waits for ever; by default the client's
+                ``timeout``.
+
+        Raises:
+            RemoteError: the server answered with an error.
+            RequestTimeout: no answer in time (``notifications/cancelled`` was sent).
+            ConnectionClosed: the connection was lost (exit status and stderr tail inside).
+            ClientClosedError: the client is not running.
+        """
+        if self._state is not State.READY:
+            self._raise_not_ready(method)
+        if timeout is DEFAULT:
+            timeout = self.timeout
+        loop = self._loop
+        assert loop is not None
+        future = loop.create_future()
+        msg_id, data = self._session.send_request(method, params, future)
+        timer = loop.call_later(timeout, self._expire, msg_id, future, method, timeout) if timeout else None
+        try:
+            if self._trace:
+                logger.debug("> %s", data[:1000])
+            if not self._transport.send_nowait(data):  # type: ignore[union-attr]
+                await self._send_blocking(data, future)
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and self._interrupted.pop(future, False):
+                # Our own interruption of a send blocked on a full queue (see _fail_future):
+                # the future holds the real outcome.
+                return await future
+            self._abandon(msg_id, "cancelled by the caller")
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    async def notify(self, method: str, params: dict | None = None) -> None:
+        """Send a notification (no answer is expected)."""
+        if self._state is not State.READY:
+            self._raise_not_ready(method)
+        data = self._session.send_notification(method, params)
+        if self._trace:
+            logger.debug("> %s", data[:1000])
+        if not await self._transport.send(data):  # type: ignore[union-attr]
+            self._raise_not_ready(method)
+
+    async def ping(self, *, timeout: Any = DEFAULT) -> None:
+        """Check that the server answers (MCP basic/utilities/ping)."""
+        await self.request("ping", None, timeout=timeout)
+
+    async def list_tools(self, cursor: str | None = None, *, page: bool = False,
+                         timeout: Any = DEFAULT) -> dict:
+        """Return the server's tools as a ``tools/list`` result.
+
+        By default every page is fetched and the result is ``{"tools": [...all...]}``.
+        With ``cursor`` (or ``page=True``) only that one page is returned, ``nextCursor``
+        included.
+
+        Raises:
+            RemoteProtocolError: the server's cursors loop, or it returns more than
+                ``max_pages`` pages.
+        """
+        return await self._list("tools/list", "tools", cursor, page, timeout)
+
+    async def call_tool(self, name: str, arguments: dict | None = None, *, timeout: Any = DEFAULT) -> dict:
+        """Call a tool and return its ``CallToolResult`` dict.
+
+        A tool that fails reports it inside the result (``isError: true``); see
+        :func:`mcp_stdio.tool_text` and :func:`mcp_stdio.is_error`.
+        """
+        params: dict = {"name": name}
+        if arguments is not None:
+            params["arguments"] = arguments
+        return await self.request("tools/call", params, timeout=timeout)
+
+    def set_request_handler(self, method: str, handler: RequestHandler | None) -> None:
+        """Answer the server's requests for ``method`` with ``handler(params)``.
+
+        The handler is a coroutine function; its return value is the result, an exception it
+        raises becomes a JSON-RPC error answer (a :class:`RemoteError` keeps its code).
+        ``None`` removes the handler (the server then gets -32601).
+        """
+        if handler is None:
+            self._request_handlers.pop(method, None)
+        else:
+            self._request_handlers[method] = handler
+
+    # Private methods
+
+    def _capabilities(self) -> dict:
+        return {}
+
+    def _raise_not_ready(self, method: str) -> None:
+        if self._error is not None:
+            raise self._copy_error()
+        raise ClientClosedError(f"cannot send {method}: the client is {self._state.value}")
+
+    def _copy_error(self) -> MCPStdioError:
+        error = self._error
+        assert error is not None
+        if isinstance(error, MessageTooLarge):
+            return MessageTooLarge(error.size, error.limit, error.returncode, error.stderr_tail)
+        if isinstance(error, ServerExited):
+            return ServerExited(error.returncode, error.stderr_tail)
+        if isinstance(error, ConnectionClosed):
+            return ConnectionClosed(error.reason, error.returncode, error.stderr_tail)
+        return ClientClosedError(str(error))
+
+    def _send_nowait(self, data: bytes) -> None:
+        """Queue a message without waiting; if the queue is full, a task waits for room."""
+        transport = self._transport
+        if transport is None or not transport.connected:
+            return
+        if self._trace:
+            logger.debug("> %s", data[:1000])
+        if not transport.send_nowait(data):
+            self._spawn(transport.send(data))
+
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        """Run ``coro`` in a task that close() cancels and awaits if it is still running."""
+        task = self._loop.create_task(coro)  # type: ignore[union-attr]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _send_blocking(self, data: bytes, future: asyncio.Future) -> None:
+        """Wait for room in the full queue, in the caller's task.
+
+        If the request's future fails meanwhile (timeout, lost connection, close), the
+        task is interrupted by _fail_future: no extra task or waiter per request is needed,
+        which keeps thousands of blocked senders cheap.
+        """
+        self._blocked[future] = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            await self._transport.queue.put(data)  # type: ignore[union-attr]
+        finally:
+            self._blocked.pop(future, None)
+
+    def _fail_future(self, future: asyncio.Future, error: BaseException) -> None:
+        if future.done():
+            return
+        future.set_exception(error)
+        task = self._blocked.pop(future, None)
+        if task is not None:
+            self._interrupted[future] = True
+            task.cancel()
+
+    def _expire(self, msg_id: int, future: asyncio.Future, method: str, timeout: float) -> None:
+        if future.done():
+            return
+        sent = future not in self._blocked
+        self._fail_future(future, RequestTimeout(method, timeout))
+        if sent:
+            self._abandon(msg_id, f"timed out after {timeout:g} s")
+        else:
+            self._session.forget(msg_id)  # never written: nothing to cancel at the server
+            self._check_drained()
+
+    def _abandon(self, msg_id: int, reason: str) -> None:
+        """Forget a request and tell the server (MCP basic/utilities/cancellation)."""
+        data = self._session.cancel(msg_id, reason)
+        if data is not None:
+            self._send_nowait(data)
+        self._check_drained()
+
+    async def _abort_start(self) -> None:
+        # Nobody waits for initialize any more: drop it so that close() does not wait for it.
+        for _msg_id, _method, token in self._session.take_pending():
+            if token is not None and not token.done():
+                token.cancel()
+        self._session.close()
+        await self.close()
+
+    async def _close(self) -> None:
+        self._session.close()
+        if self._state is not State.CLOSED:
+            self._state = State.CLOSING
+        transport = self._transport
+        assert transport is not None and self._loop is not None
+        loop = self._loop
+        deadline = loop.time() + self.close_timeout
+        if self._session.pending_count and transport.connected:
+            self._drained = loop.create_future()
+            try:
+                await asyncio.wait_for(self._drained, self.close_timeout)
+            except asyncio.TimeoutError:
+                pass
+        self._fail_pending(lambda: ClientClosedError("the client was closed before the server answered"))
+        if self._stop_task is None:
+            self._stop_task = loop.create_task(
+                transport.stop(max(0.0, deadline - loop.time()), self.exit_timeout, self.terminate_timeout))
+        await self._stop_task
+        await self._finish_handlers()
+        self._session.closed()
+        self._state = State.CLOSED
+
+    async def _finish_handlers(self) -> None:
+        if self._dispatcher is not None and not self._dispatcher.done():
+            if self._notifications:
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._dispatcher_idle()), self.close_timeout)
+                except asyncio.TimeoutError:
+                    logger.warning("%d notifications not delivered: message_handler too slow",
+                                   len(self._notifications))
+            self._dispatcher.cancel()
+        tasks = list(self._tasks)
+        if self._dispatcher is not None:
+            tasks.append(self._dispatcher)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _dispatcher_idle(self) -> None:
+        while self._notifications:
+            await asyncio.sleep(0.001)
+
+    def _fail_pending(self, make_error: Callable[[], BaseException]) -> None:
+        for _msg_id, _method, token in self._session.take_pending():
+            if token is not None and not token.done():
+                self._fail_future(token, make_error())
+        self._check_drained()
+
+    def _check_drained(self) -> None:
+        drained = self._drained
+        if drained is not None and not drained.done() and not self._session.pending_count:
+            drained.set_result(None)
+
+    def _fail_connection(self, error: ConnectionClosed) -> None:
+        """The connection is over: fail everything pending and stop the child."""
+        if self._error is None and self._close_task is None:
+            self._error = error  # an unexpected end; after close() the client is just closed
+        if self._state is State.READY or self._state is State.INITIALIZING:
+            # Requests from here on raise a copy of the error (see _raise_not_ready).
+            self._state = State.CLOSING
+        self._fail_pending(self._copy_error)
+        if self._stop_task is None and self._close_task is None and self._transport is not None:
+            transport = self._transport
+            self._stop_task = self._loop.create_task(  # type: ignore[union-attr]
+                transport.stop(0.0, self.exit_timeout, self.terminate_timeout))
+
+    # Transport callbacks
+
+    def _data_received(self, data: bytes) -> None:
+        if self._trace:
+            logger.debug("< %s", data[:1000])
+        self._handle_events(self._session.receive_data(data))
+
+    def _handle_events(self, events: list) -> None:
+        for event in events:
+            kind = event.__class__
+            if kind is Response:
+                future = event.token
+                if not future.done():
+                    future.set_result(event.result)
+            elif kind is ErrorResponse:
+                future = event.token
+                if not future.done():
+                    future.set_exception(RemoteError(event.code, event.message, event.data, event.method))
+            elif kind is Notification:
+                self._notification(event)
+            elif kind is Request:
+                self._request(event)
+            else:
+                self._other_event(event)
+        if self._drained is not None:
+            self._check_drained()
+
+    def _other_event(self, event: Any) -> None:
+        kind = event.__class__
+        if kind is HandshakeComplete:
+            if not event.token.done():
+                event.token.set_result(event.result)
+        elif kind is HandshakeFailed:
+            if not event.token.done():
+                event.token.set_exception(event.error)
+        elif kind is UnexpectedResponse:
+            self.unexpected_responses += 1
+            logger.warning("! %s: ignored answer (%s)", self.command[0], event.reason)
+        elif kind is InvalidMessage:
+            self.invalid_messages += 1
+            logger.warning("! %s: skipped a line that is not a JSON-RPC message: %s: %r",
+                           self.command[0], event.reason, event.excerpt)
+            if event.id is not None:
+                self._send_nowait(self._session.send_error(event.id, INVALID_REQUEST, event.reason))
+        elif kind is Oversized:
+            self._fail_connection(MessageTooLarge(event.size, event.limit, None, self.stderr_tail))
+
+    def _connection_lost(self, returncode: int | None) -> None:
+        self._handle_events(self._session.receive_eof())  # a last line without a newline
+        tail = self.stderr_tail
+        if returncode is None:
+            error: ConnectionClosed = ConnectionClosed("server closed its stdout", None, tail)
+        else:
+            error = ServerExited(returncode, tail)
+        self._fail_connection(error)
+
+    # Messages from the server
+
+    def _notification(self, message: Notification) -> None:
+        if message.method == "notifications/cancelled":
+            # MCP basic/utilities/cancellation: the receiver SHOULD "Stop processing the
+            # cancelled request" and "Not send a response for the cancelled request".
+            request_id = (message.params or {}).get("requestId")
+            task = self._incoming.get(request_id)  # type: ignore[arg-type]
+            if task is not None:
+                task.cancel()
+        if self._message_handler is None:
+            return
+        self._notifications.append({"method": message.method, "params": message.params or {}})
+        if self._dispatcher is None:
+            self._dispatcher = self._loop.create_task(self._dispatch_notifications())  # type: ignore[union-attr]
+        elif self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    async def _dispatch_notifications(self) -> None:
+        queue = self._notifications
+        handler = self._message_handler
+        assert handler is not None
+        while True:
+            while queue:
+                item = queue[0]
+                try:
+                    outcome = handler(item)
+                    if outcome is not None and hasattr(outcome, "__await__"):
+                        await outcome
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("message_handler raised on %s", item["method"])
+                queue.popleft()
+            self._wakeup = self._loop.create_future()  # type: ignore[union-attr]
+            await self._wakeup
+
+    def _request(self, message: Request) -> None:
+        if message.method == "ping":
+            # MCP basic/utilities/ping: "The receiver MUST respond promptly with an empty
+            # response".
+            self._send_nowait(self._session.send_result(message.id, {}))
+            return
+        handler = self._request_handlers.get(message.method)
+        if handler is None:
+            self._send_nowait(self._session.send_error(
+                message.id, METHOD_NOT_FOUND, f"Method not found: {message.method}"))
+            return
+        msg_id = message.id
+        task = self._spawn(self._run_handler(handler, message))
+        self._incoming[msg_id] = task
+        task.add_done_callback(lambda _: self._incoming.pop(msg_id, None))
+
+    async def _run_handler(self, handler: RequestHandler, message: Request) -> None:
+        try:
+            result = await handler(message.params or {})
+        except asyncio.CancelledError:
+            raise
+        except RemoteError as exc:
+            data = self._session.send_error(message.id, exc.code, exc.message, exc.data)
+        except Exception as exc:
+            logger.exception("handler for %s raised", message.method)
+            data = self._session.send_error(message.id, INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+        else:
+            try:
+                data = self._session.send_result(message.id, result if result is not None else {})
+            except ValueError as exc:
+                data = self._session.send_error(message.id, INTERNAL_ERROR, str(exc))
+        if self._transport is not None and self._transport.connected:
+            await self._transport.send(data)
+
+    async def _list(self, method: str, key: str, cursor: str | None, page: bool, timeout: Any) -> dict:
+        if cursor is not None or page:
+            return await self.request(method, {"cursor": cursor} if cursor is not None else None, timeout=timeout)
+        items: list = []
+        seen: set = set()
+        params: dict | None = None
+        for _ in range(self.max_pages):
+            result = await self.request(method, params, timeout=timeout)
+            if type(result) is not dict:
+                raise RemoteProtocolError(f"{method} result is not an object: {result!r:.200}")
+            items.extend(result.get(key) or ())
+            next_cursor = result.get("nextCursor")
+            if next_cursor is None:
+                return {key: items}
+            if next_cursor in seen:
+                raise RemoteProtocolError(f"{method}: the server returned cursor {next_cursor!r} twice")
+            seen.add(next_cursor)
+            params = {"cursor": next_cursor}
+        raise RemoteProtocolError(f"{method}: more than {self.max_pages} pages (max_pages)")
+
+
+def _describe_end(error: ConnectionClosed) -> str:
+    if isinstance(error, ServerExited):
+        return describe_returncode(error.returncode)
+    return error.reason

@@ -1,0 +1,551 @@
+"""The child process behind a connection: spawn, pipes, stderr drain, flow control, stop.
+
+Theory of operation
+-------------------
+:class:`ChildTransport` owns one server process and its three pipes and knows nothing of
+JSON-RPC. Its owner (the client) supplies two callbacks: ``on_data(bytes)`` for stdout and
+``on_lost(returncode)`` called exactly once when the connection is over.
+
+* **Spawn**: ``loop.subprocess_exec`` with an argv list (never a shell), in a new session
+  (``start_new_session=True``) so that the child leads its own process group: signals go to
+  the whole group, and grandchildren started by launchers such as ``npx`` or ``uvx`` cannot
+  outlive the server.
+* **Environment**: by default only :data:`DEFAULT_INHERITED_ENV` (and the locale variables)
+  is taken from the parent, so secrets in the host's environment do not reach arbitrary
+  servers; the user's ``env`` is merged over it; ``inherit_env=True`` passes everything.
+* **stdout** is fed to ``on_data`` as it arrives (the protocol callbacks only feed; there is
+  no line limit here).
+* **stderr** is always drained, so a chatty server never blocks on a full pipe: the last
+  lines are kept in :attr:`ChildTransport.stderr_tail` and each line is given to the
+  optional ``on_stderr`` callback. Nothing is ever written to ``sys.stderr``, so it works
+  where that has no file descriptor (notebooks, captured output).
+* **stdin**: messages go through a bounded ``asyncio.Queue`` drained by one writer task,
+  which writes everything queued in one call and waits while the pipe is full
+  (``pause_writing``), so a server that stops reading slows senders down instead of growing
+  memory without bound.
+* **End of the connection**: decided from the exit status, not from pipe EOF (grandchildren
+  may hold the pipe open). When the child exits, stdout gets :data:`EOF_GRACE` seconds to
+  deliver what it still holds; when stdout ends first, the exit status gets the same time to
+  arrive so that the error can name it.
+* **Stop** (:meth:`ChildTransport.stop`), in the order of MCP 2025-11-25 basic/lifecycle,
+  "Shutdown", stdio: flush queued writes, "First, closing the input stream to the child
+  process", "Waiting for the server to exit, or sending SIGTERM if the server does not exit
+  within a reasonable time", "Sending SIGKILL if the server does not exit within a
+  reasonable time after SIGTERM"; then the rest of the process group gets the same
+  treatment, the child is reaped and every pipe is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import errno
+import logging
+import os
+import signal
+from typing import Callable
+
+from .errors import SpawnError
+
+__all__ = [
+    "DEFAULT_INHERITED_ENV",
+    "DEFAULT_QUEUE_SIZE",
+    "DEFAULT_STDERR_TAIL_LINES",
+    "EOF_GRACE",
+    "build_env",
+    "ChildTransport",
+]
+
+logger = logging.getLogger("mcp_stdio.transport")
+
+# The variables passed to a child by default. The official MCP SDKs use the same six on
+# POSIX (HOME, LOGNAME, PATH, SHELL, TERM, USER); the locale variables keep a server's text
+# encoding right, TMPDIR and TZ its temporary files and clock. LC_* are matched by prefix.
+DEFAULT_INHERITED_ENV = (
+    "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER",
+    "LANG", "LANGUAGE", "TMPDIR", "TZ",
+)
+
+# The outbound queue; the design card sets 100. Senders wait when it is full.
+DEFAULT_QUEUE_SIZE = 100
+
+# Lines of stderr kept for error messages: enough for a Python traceback's last frames.
+DEFAULT_STDERR_TAIL_LINES = 20
+
+# Longest stderr line kept, in characters; the rest of a longer line is dropped.
+MAX_STDERR_LINE = 4096
+
+# Seconds that stdout may still deliver data after the child exited, and that the exit status
+# may take to arrive after stdout ended. Small: the pipe normally ends with the process.
+EOF_GRACE = 0.05
+
+# Seconds to wait for the kernel to reap a child after SIGKILL before giving up with an error.
+KILL_WAIT = 2.0
+
+
+def build_env(env: dict[str, str] | None = None, inherit_env: bool = False) -> dict[str, str]:
+    """Return the environment for a child.
+
+    Args:
+        env: variables to set, merged over the inherited ones (an explicit ``PATH`` here
+            wins; otherwise the parent's ``PATH`` is kept, so commands are still found).
+        inherit_env: pass the whole parent environment instead of the allow-list.
+    """
+    if inherit_env:
+        result = dict(os.environ)
+    else:
+        result = {
+            key: value
+            for key, value in os.environ.items()
+            if key in DEFAULT_INHERITED_ENV or key.startswith("LC_")
+        }
+    if env:
+        for key, value in env.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(f"env must map str to str, got {key!r}: {value!r}")
+            result[key] = value
+    return result
+
+
+class _StderrTail:
+    """Split stderr into lines, keep the last ones, pass each to a callback."""
+
+    __slots__ = ("tail", "_partial", "_callback")
+
+    def __init__(self, lines: int, callback: Callable[[str], object] | None) -> None:
+        self.tail: collections.deque[str] = collections.deque(maxlen=lines)
+        self._partial = b""
+        self._callback = callback
+
+    def feed(self, data: bytes) -> None:
+        data = self._partial + data if self._partial else data
+        end = data.rfind(b"\n")
+        if end < 0:
+            self._partial = data[-MAX_STDERR_LINE:] if len(data) > MAX_STDERR_LINE else data
+            return
+        self._partial = data[end + 1:][-MAX_STDERR_LINE:]
+        if self._callback is None:
+            # Only the tail is needed: cut just the last lines instead of every line.
+            keep = self.tail.maxlen or 0
+            start = end
+            for _ in range(keep):
+                start = data.rfind(b"\n", 0, start)
+                if start < 0:
+                    break
+            lines = data[start + 1:end].split(b"\n")
+        else:
+            lines = data[:end].split(b"\n")
+        for raw in lines:
+            self._line(raw)
+
+    def feed_eof(self) -> None:
+        if self._partial:
+            self._line(self._partial)
+            self._partial = b""
+
+    def _line(self, raw: bytes) -> None:
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        line = raw[:MAX_STDERR_LINE].decode("utf-8", "replace")
+        self.tail.append(line)
+        if self._callback is not None:
+            try:
+                self._callback(line)
+            except Exception:  # a broken callback must not stop the drain
+                logger.exception("stderr callback raised")
+
+
+class _Protocol(asyncio.SubprocessProtocol):
+    """asyncio callbacks: they only feed the transport."""
+
+    def __init__(self, owner: ChildTransport) -> None:
+        self._owner = owner
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        if fd == 1:
+            self._owner._stdout_data(data)
+        else:
+            self._owner._stderr.feed(data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd == 1:
+            self._owner._stdout_eof()
+        elif fd == 2:
+            self._owner._stderr.feed_eof()
+        else:
+            self._owner._stdin_lost(exc)
+
+    def process_exited(self) -> None:
+        self._owner._exited()
+
+    def pause_writing(self) -> None:
+        self._owner._pause_writing()
+
+    def resume_writing(self) -> None:
+        self._owner._resume_writing()
+
+
+_FLUSH = object()  # queue sentinel: everything before it is written, then the writer stops
+
+
+class ChildTransport:
+    """One server process and its pipes.
+
+    Args:
+        command: argv list; ``command[0]`` is looked up on the child's ``PATH``.
+        on_data: called with each chunk read from stdout.
+        on_lost: called once with the exit status (``None`` if still running) when no more
+            data can arrive; :attr:`stderr_tail` is complete by then.
+        env: see :func:`build_env`.
+        inherit_env: see :func:`build_env`.
+        cwd: working directory of the child.
+        on_stderr: called with each line of stderr (decoded leniently); optional.
+        stderr_tail_lines: how many stderr lines to keep for error messages.
+        queue_size: bound of the outbound queue.
+    """
+
+    def __init__(
+        self,
+        command: list[str],
+        on_data: Callable[[bytes], object],
+        on_lost: Callable[[int | None], object],
+        *,
+        env: dict[str, str] | None = None,
+        inherit_env: bool = False,
+        cwd: str | os.PathLike | None = None,
+        on_stderr: Callable[[str], object] | None = None,
+        stderr_tail_lines: int = DEFAULT_STDERR_TAIL_LINES,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+    ) -> None:
+        if isinstance(command, (str, bytes)):
+            raise TypeError(
+                "command must be an argv list such as ['python', 'server.py'], not a string: "
+                "mcp_stdio never runs a shell; use shlex.split() to split a command line"
+            )
+        command = [os.fspath(part) for part in command]
+        if not command or not command[0]:
+            raise ValueError("command must name a program")
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        self.command = command
+        self._on_data = on_data
+        self._on_lost = on_lost
+        self._env = build_env(env, inherit_env)
+        self._cwd = cwd
+        self._stderr = _StderrTail(stderr_tail_lines, on_stderr)
+        self._queue: asyncio.Queue = asyncio.Queue(queue_size)
+        self._transport: asyncio.SubprocessTransport | None = None
+        self._stdin: asyncio.WriteTransport | None = None
+        self._writer: asyncio.Task | None = None
+        self._resume: asyncio.Future | None = None  # set while the stdin pipe is full
+        self._exit: asyncio.Future | None = None  # done when the exit status is known
+        self._dead: asyncio.Future | None = None  # done when nothing more can be written
+        self._stdout_done = False
+        self._stdin_done = False
+        self._lost_reported = False
+        self._grace: asyncio.TimerHandle | None = None
+        self.pid: int | None = None
+        self.bytes_written = 0
+        self.bytes_read = 0
+
+    # Public methods
+
+    @property
+    def stderr_tail(self) -> tuple[str, ...]:
+        """Return the last lines the child wrote on stderr, oldest first."""
+        return tuple(self._stderr.tail)
+
+    @property
+    def returncode(self) -> int | None:
+        """Return the exit status (negative for a signal), or ``None`` while running."""
+        if self._transport is None:
+            return None
+        return self._transport.get_returncode()
+
+    @property
+    def connected(self) -> bool:
+        """Return whether data can still flow both ways."""
+        return self._transport is not None and not self._lost_reported
+
+    async def start(self) -> None:
+        """Start the child.
+
+        Raises:
+            SpawnError: the command cannot be run; the message names it and the reason.
+        """
+        loop = asyncio.get_running_loop()
+        self._exit = loop.create_future()
+        self._dead = loop.create_future()
+        try:
+            transport, _ = await loop.subprocess_exec(
+                lambda: _Protocol(self),
+                *self.command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self._env,
+                cwd=self._cwd,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SpawnError(self.command, _spawn_reason(exc, self.command[0], self._cwd)) from None
+        self._transport = transport
+        self.pid = transport.get_pid()
+        self._stdin = transport.get_pipe_transport(0)  # type: ignore[assignment]
+        self._writer = loop.create_task(self._write_loop())
+        if transport.get_returncode() is not None:  # exited before we got here
+            self._exited()
+
+    @property
+    def queue(self) -> asyncio.Queue:
+        """Return the outbound queue (bounded by ``queue_size``)."""
+        return self._queue
+
+    async def send(self, data: bytes) -> bool:
+        """Queue ``data`` for stdin, waiting while the queue is full.
+
+        Returns:
+            Whether the data was queued: it is not when the connection ended while waiting
+            (the end is reported through ``on_lost``).
+        """
+        if self.send_nowait(data):
+            return True
+        dead = self._dead
+        if dead is None or dead.done():
+            return False
+        put = asyncio.ensure_future(self._queue.put(data))
+        try:
+            await asyncio.wait((put, dead), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not put.done():
+                put.cancel()
+        return put.done() and not put.cancelled()
+
+    def send_nowait(self, data: bytes) -> bool:
+        """Queue ``data`` if there is room; return whether it was queued."""
+        try:
+            self._queue.put_nowait(data)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def stop(self, flush_timeout: float | None, exit_timeout: float, terminate_timeout: float) -> None:
+        """Stop the child in the spec's order; bounded, never raises for a stubborn child.
+
+        Args:
+            flush_timeout: seconds for queued messages to be written; ``None`` waits as long
+                as the child keeps reading.
+            exit_timeout: seconds to wait for the child to exit after stdin is closed.
+            terminate_timeout: seconds to wait after SIGTERM before SIGKILL.
+        """
+        if self._transport is None:
+            return
+        await self._flush(flush_timeout)
+        self._close_stdin()
+        if not await self._wait_exit(exit_timeout):
+            self._signal_group(signal.SIGTERM)
+            if not await self._wait_exit(terminate_timeout):
+                self._signal_group(signal.SIGKILL)
+                if not await self._wait_exit(KILL_WAIT):
+                    logger.error("pid %s did not die after SIGKILL within %s s", self.pid, KILL_WAIT)
+        await self._clear_group(terminate_timeout)
+        self.abort()
+
+    def abort(self) -> None:
+        """Release every resource now: writer task, pipes, transport (kills a live child)."""
+        if self._writer is not None and not self._writer.done():
+            self._writer.cancel()
+        if self._dead is not None and not self._dead.done():
+            self._dead.set_result(None)  # releases senders waiting for room
+        if self._resume is not None and not self._resume.done():
+            self._resume.set_result(None)
+        if self._grace is not None:
+            self._grace.cancel()
+        if self._transport is not None:
+            if self._transport.get_returncode() is None:
+                self._signal_group(signal.SIGKILL)
+            self._transport.close()
+
+    # Private methods
+
+    async def _write_loop(self) -> None:
+        queue = self._queue
+        stdin = self._stdin
+        assert stdin is not None
+        while True:
+            item = await queue.get()
+            chunks = []
+            while True:
+                if item is _FLUSH:
+                    if chunks:
+                        self._write(stdin, chunks)
+                    return
+                chunks.append(item)
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            self._write(stdin, chunks)
+            if self._resume is not None:
+                await self._resume
+
+    def _write(self, stdin: asyncio.WriteTransport, chunks: list) -> None:
+        if self._stdin_done:
+            return  # the child is gone; its requests fail through on_lost
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self.bytes_written += len(data)
+        stdin.write(data)
+
+    async def _flush(self, timeout: float | None) -> None:
+        writer = self._writer
+        if writer is None or writer.done() or self._stdin_done:
+            return
+        try:
+            await asyncio.wait_for(self._flush_queue(writer), timeout)
+        except asyncio.TimeoutError:
+            logger.debug("pid %s: queued messages not written within %s s", self.pid, timeout)
+
+    async def _flush_queue(self, writer: asyncio.Task) -> None:
+        await self.send(_FLUSH)  # type: ignore[arg-type]
+        await asyncio.shield(writer)
+        stdin = self._stdin
+        while stdin is not None and not self._stdin_done and stdin.get_write_buffer_size():
+            await self._wait_resumed()
+
+    async def _wait_resumed(self) -> None:
+        if self._resume is None:
+            await asyncio.sleep(0.005)  # buffered but under the high-water mark
+        else:
+            await self._resume
+
+    def _close_stdin(self) -> None:
+        if self._stdin is not None and not self._stdin_done:
+            self._stdin.close()  # buffered bytes are still written, then the pipe closes
+
+    async def _wait_exit(self, timeout: float) -> bool:
+        exit_future = self._exit
+        assert exit_future is not None
+        if not exit_future.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(exit_future), timeout)
+            except asyncio.TimeoutError:
+                return False
+        return True
+
+    def _signal_group(self, signum: int) -> bool:
+        """Signal the child's process group; return False if nobody was left in it."""
+        if self.pid is None:
+            return False
+        try:
+            os.killpg(self.pid, signum)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # pragma: no cover - a group member changed its uid
+            logger.warning("not allowed to signal process group %s", self.pid)
+            return False
+        logger.debug("x sent %s to process group %s", signal.Signals(signum).name, self.pid)
+        return True
+
+    async def _clear_group(self, terminate_timeout: float) -> None:
+        """Stop what is left of the process group after its leader exited."""
+        loop = asyncio.get_running_loop()
+        for signum, wait in ((signal.SIGTERM, terminate_timeout), (signal.SIGKILL, KILL_WAIT)):
+            if not _group_alive(self.pid):
+                return
+            self._signal_group(signum)
+            deadline = loop.time() + wait
+            while loop.time() < deadline:
+                await asyncio.sleep(0.01)
+                if not _group_alive(self.pid):
+                    return
+        logger.error("process group %s survived SIGKILL for %s s", self.pid, KILL_WAIT)
+
+    # asyncio callbacks (through _Protocol)
+
+    def _stdout_data(self, data: bytes) -> None:
+        self.bytes_read += len(data)
+        self._on_data(data)
+
+    def _stdout_eof(self) -> None:
+        self._stdout_done = True
+        if self._exit is not None and self._exit.done():
+            self._report_lost()
+        elif not self._lost_reported and self._grace is None:
+            # Give the exit status a moment to arrive so that the error can name it.
+            self._grace = asyncio.get_running_loop().call_later(EOF_GRACE, self._report_lost)
+
+    def _exited(self) -> None:
+        if self._exit is not None and not self._exit.done():
+            self._exit.set_result(self.returncode)
+        if self._stdout_done:
+            self._report_lost()
+        else:
+            # stdout may still hold the last answers; a grandchild may also hold it open.
+            if self._grace is not None:
+                self._grace.cancel()
+            self._grace = asyncio.get_running_loop().call_later(EOF_GRACE, self._report_lost)
+
+    def _stdin_lost(self, exc: Exception | None) -> None:
+        self._stdin_done = True
+        self._resume_writing()
+
+    def _pause_writing(self) -> None:
+        if self._resume is None:
+            self._resume = asyncio.get_running_loop().create_future()
+
+    def _resume_writing(self) -> None:
+        resume, self._resume = self._resume, None
+        if resume is not None and not resume.done():
+            resume.set_result(None)
+
+    def _report_lost(self) -> None:
+        if self._lost_reported:
+            return
+        self._lost_reported = True
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+        self._on_lost(self.returncode)
+
+
+def _group_alive(pgid: int | None) -> bool:
+    """Return whether any live (non-zombie) process is in process group ``pgid``."""
+    if pgid is None:
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    # killpg also succeeds for zombies nobody has reaped yet (their parent died and the
+    # reaper is slow, or absent in some containers); look closer where /proc allows it.
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # pragma: no cover - no procfs
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # fields[0] is the state, fields[2] the process group.
+        if fields[2] == str(pgid).encode() and fields[0] != b"Z":
+            return True
+    return False
+
+
+def _spawn_reason(exc: OSError, program: str, cwd: object) -> str:
+    if isinstance(exc, FileNotFoundError):
+        if cwd is not None and not os.path.isdir(os.fspath(cwd)):  # type: ignore[arg-type]
+            return f"working directory {cwd!r} does not exist"
+        if os.sep in program:
+            return "no such file"
+        return "command not found on PATH"
+    if isinstance(exc, PermissionError) or exc.errno == errno.EACCES:
+        if os.path.isdir(program):
+            return "is a directory"
+        return "permission denied (not executable?)"
+    if exc.errno == errno.ENOEXEC:
+        return "not an executable format (missing #! line?)"
+    return exc.strerror or str(exc)

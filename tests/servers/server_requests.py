@@ -1,0 +1,30 @@
+"""On the first tools/call, sends the client a ping, an unknown request and N notifications
+(argument, default 100000), then answers the call with what the client replied."""
+
+import sys
+
+from _common import answer_default, messages, send
+
+count = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
+pending_call = None
+replies = {}
+for message in messages():
+    method = message.get("method")
+    if method == "tools/call":
+        pending_call = message["id"]
+        send({"jsonrpc": "2.0", "id": "s-ping", "method": "ping"})
+        send({"jsonrpc": "2.0", "id": "s-unknown", "method": "sampling/unheardOf", "params": {}})
+        burst = b"".join(
+            b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":%d}}\n' % i
+            for i in range(count))
+        send(burst, raw=True)
+    elif "method" not in message and message.get("id") in ("s-ping", "s-unknown"):
+        replies[message["id"]] = message.get("result", message.get("error"))
+        if len(replies) == 2:
+            text = repr(sorted(replies.items()))
+            send({"jsonrpc": "2.0", "id": pending_call,
+                  "result": {"content": [{"type": "text", "text": text}]}})
+    else:
+        reply = answer_default(message)
+        if reply is not None:
+            send(reply)

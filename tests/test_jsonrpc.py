@@ -1,0 +1,145 @@
+"""Tier 1: parsing, classifying and serializing JSON-RPC messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mcp_stdio import errors
+from mcp_stdio.jsonrpc import (
+    Batch,
+    ErrorResponse,
+    InvalidMessage,
+    Notification,
+    Request,
+    Response,
+    encode,
+    encode_error,
+    encode_notification,
+    encode_request,
+    encode_result,
+    is_valid_id,
+    parse,
+)
+
+
+def test_classifies_request_notification_response_error():
+    assert isinstance(parse(b'{"jsonrpc":"2.0","id":1,"method":"ping"}'), Request)
+    assert isinstance(parse(b'{"jsonrpc":"2.0","method":"notifications/x"}'), Notification)
+    assert isinstance(parse(b'{"jsonrpc":"2.0","id":"a","result":{}}'), Response)
+    error = parse(b'{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"nope","data":[1]}}')
+    assert isinstance(error, ErrorResponse)
+    assert (error.id, error.code, error.message, error.data) == (3, -32601, "nope", [1])
+
+
+def test_request_fields():
+    message = parse(b'{"jsonrpc":"2.0","id":"x-1","method":"tools/call","params":{"name":"echo"}}')
+    assert (message.id, message.method, message.params) == ("x-1", "tools/call", {"name": "echo"})
+
+
+@pytest.mark.parametrize("bad_id", ["null", "true", "false", "1.5", "[1]", "{}"])
+def test_request_ids_must_be_int_or_str(bad_id):
+    message = parse(f'{{"jsonrpc":"2.0","id":{bad_id},"method":"m"}}'.encode())
+    assert isinstance(message, InvalidMessage)
+    assert "is not an integer or a string" in message.reason
+
+
+@pytest.mark.parametrize("bad_id", ["true", "1.0", "[1]"])
+def test_response_ids_must_be_int_or_str(bad_id):
+    assert isinstance(parse(f'{{"jsonrpc":"2.0","id":{bad_id},"result":1}}'.encode()), InvalidMessage)
+
+
+def test_error_response_may_have_null_id():
+    message = parse(b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}')
+    assert isinstance(message, ErrorResponse) and message.id is None
+
+
+def test_is_valid_id():
+    assert is_valid_id(0) and is_valid_id("0")
+    assert not is_valid_id(True) and not is_valid_id(None) and not is_valid_id(1.0)
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        (b"\xff\xfe{}", "not valid UTF-8"),
+        (b"hello world", "not valid JSON"),
+        (b'{"jsonrpc":"2.0","id":1,"method":"m"', "not valid JSON"),
+        (b"[" * 100000 + b"]" * 100000, "not valid JSON"),
+        (b"42", "expected an object"),
+        (b"[]", "expected an object"),
+        (b'{"jsonrpc":"1.0","id":1,"method":"m"}', '"jsonrpc" is not "2.0"'),
+        (b'{"id":1,"method":"m"}', '"jsonrpc" is not "2.0"'),
+        (b'{"jsonrpc":"2.0","id":1,"method":5}', '"method" is not a string'),
+        (b'{"jsonrpc":"2.0","id":1,"method":"m","params":[1]}', '"params" is not an object'),
+        (b'{"jsonrpc":"2.0"}', 'neither "method" nor "id"'),
+        (b'{"jsonrpc":"2.0","id":1}', '"id" without "method", "result" or "error"'),
+        (b'{"jsonrpc":"2.0","id":1,"result":1,"error":{}}', 'both "result" and "error"'),
+        (b'{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"m"}}', '"error" is not an object'),
+        (b'{"jsonrpc":"2.0","id":1,"error":"boom"}', '"error" is not an object'),
+    ],
+)
+def test_invalid_lines_are_reported_not_raised(line, reason):
+    message = parse(line)
+    assert isinstance(message, InvalidMessage)
+    assert reason in message.reason
+    assert len(message.excerpt) <= 200
+
+
+def test_invalid_request_keeps_its_id_for_the_error_answer():
+    message = parse(b'{"jsonrpc":"2.0","id":7,"method":"m","params":"x"}')
+    assert isinstance(message, InvalidMessage) and message.id == 7 and message.code == -32600
+    assert parse(b"nonsense").code == -32700
+
+
+def test_utf8_bom_is_tolerated():
+    assert isinstance(parse(b'\xef\xbb\xbf{"jsonrpc":"2.0","method":"n"}'), Notification)
+
+
+def test_batch_is_split_into_messages():
+    batch = parse(b'[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":1,"result":{}},3]')
+    assert isinstance(batch, Batch)
+    assert [type(m) for m in batch.messages] == [Notification, Response, InvalidMessage]
+
+
+def test_encoding_is_compact_utf8_with_newline():
+    data = encode_request(1, "tools/call", {"name": "échø", "t": "a\nb\u2028"})
+    assert data.endswith(b"\n") and data.count(b"\n") == 1
+    assert b" " not in data
+    assert "échø".encode() in data  # ensure_ascii=False
+    assert json.loads(data) == {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                "params": {"name": "échø", "t": "a\nb\u2028"}}
+
+
+def test_encoders_build_the_four_shapes():
+    assert json.loads(encode_notification("n")) == {"jsonrpc": "2.0", "method": "n"}
+    assert json.loads(encode_request(2, "m")) == {"jsonrpc": "2.0", "id": 2, "method": "m"}
+    assert json.loads(encode_result("a", {"x": 1})) == {"jsonrpc": "2.0", "id": "a", "result": {"x": 1}}
+    assert json.loads(encode_error(None, -32700, "Parse error")) == {
+        "jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}
+    assert json.loads(encode_error(3, -1, "m", {"d": 1}))["error"]["data"] == {"d": 1}
+
+
+def test_lone_surrogate_falls_back_to_escapes():
+    data = encode({"jsonrpc": "2.0", "method": "n", "params": {"t": "\ud800"}})
+    assert data.isascii() and b"\\ud800" in data
+    assert parse(data.rstrip(b"\n")).params == {"t": "\ud800"}
+
+
+def test_unserializable_values_raise_a_clear_error():
+    with pytest.raises(ValueError, match="cannot serialize message as JSON"):
+        encode({"x": float("nan")})
+    with pytest.raises(ValueError, match="cannot serialize message as JSON"):
+        encode({"x": object()})
+
+
+def test_error_code_table_matches_the_spec():
+    # JSON-RPC 2.0 section 5.1, and MCP 2025-11-25 (resources: -32002; URL elicitation: -32042).
+    assert errors.PARSE_ERROR == -32700
+    assert errors.INVALID_REQUEST == -32600
+    assert errors.METHOD_NOT_FOUND == -32601
+    assert errors.INVALID_PARAMS == -32602
+    assert errors.INTERNAL_ERROR == -32603
+    assert errors.RESOURCE_NOT_FOUND == -32002
+    assert errors.URL_ELICITATION_REQUIRED == -32042

@@ -1,0 +1,73 @@
+"""README.rst stays true: its examples run, and CI runs its test command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import mcp_stdio
+
+from .helpers import CHILD_ENV, ROOT, run
+
+README = (ROOT / "README.rst").read_text(encoding="utf-8")
+
+
+def python_blocks() -> list[str]:
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", README)
+    return ["\n".join(line[4:] for line in block.splitlines()).strip() + "\n" for block in blocks]
+
+
+def test_quick_start_runs_and_matches_the_example_file():
+    quick = python_blocks()[0]
+    assert quick in (ROOT / "examples" / "quickstart.py").read_text(encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", quick], capture_output=True, text=True, timeout=60,
+                         cwd=ROOT, env={**CHILD_ENV, "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "mcp_stdio-reference 2025-11-25"
+    assert lines[1] == "['echo', 'add', 'sleep', 'blob']"
+    assert lines[2] == "hello"
+
+
+def test_server_example_serves_its_tool(tmp_path):
+    source = python_blocks()[1]
+    script = tmp_path / "demo_server.py"
+    script.write_text(source, encoding="utf-8")
+
+    async def main():
+        async with mcp_stdio.connect([sys.executable, str(script)], env=CHILD_ENV) as client:
+            tools = await client.list_tools()
+            assert tools["tools"][0]["inputSchema"] == {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "excited": {"type": "boolean", "default": False}},
+                "required": ["name"],
+            }
+            assert tools["tools"][0]["description"] == "Say hello."
+            result = await client.call_tool("greet", {"name": "Ada", "excited": True})
+            return mcp_stdio.tool_text(result)
+
+    assert run(main()) == "Hello, Ada!"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python -m pip install -e '.[test]'" in README and "python -m pytest" in README
+    assert "python -m pip install -e '.[test]'" in ci
+    assert "python -m pytest" in ci
+
+
+def test_readme_defaults_match_the_code():
+    from mcp_stdio import client, framing, transport
+
+    assert f"``timeout``            ``{client.DEFAULT_TIMEOUT}``" in README
+    assert f"``startup_timeout``    ``{client.DEFAULT_STARTUP_TIMEOUT}``" in README
+    assert f"``close_timeout``      ``{client.DEFAULT_CLOSE_TIMEOUT}``" in README
+    assert f"``exit_timeout``       ``{client.DEFAULT_EXIT_TIMEOUT}``" in README
+    assert f"``terminate_timeout``  ``{client.DEFAULT_TERMINATE_TIMEOUT}``" in README
+    assert f"``queue_size``         ``{transport.DEFAULT_QUEUE_SIZE}``" in README
+    assert framing.DEFAULT_MAX_MESSAGE_SIZE == 64 * 1024 * 1024 and "64 MiB" in README
+    for name in transport.DEFAULT_INHERITED_ENV:
+        assert f"``{name}``" in README
+
+
