@@ -145,6 +145,9 @@ class Client:
     and the kernel's reaping after SIGKILL).
     """
 
+    # The class of the transport; tests substitute an in-memory one with the same interface.
+    _transport_class: Any = ChildTransport
+
     def __init__(
         self,
         command: list[str],
@@ -285,7 +288,7 @@ class Client:
         self._state = State.INITIALIZING
         loop = self._loop = asyncio.get_running_loop()
         self._trace = logger.isEnabledFor(logging.DEBUG)
-        self._transport = ChildTransport(
+        self._transport = self._transport_class(
             self.command,
             self._data_received,
             self._connection_lost,
