@@ -1,0 +1,161 @@
+"""The command line of the benchmark suite: ``python -m mcp_stdio.bench GROUP... [options]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+
+from . import (
+    GROUPS,
+    checks,
+    compare,
+    count_handshakes,
+    machine_facts,
+    make_baseline,
+    raise_fd_limit,
+    run_groups,
+)
+from .common import Context
+
+SCHEMA = "mcp_stdio.bench/1"
+
+
+class Progress:
+    """Progress lines on stderr: one line rewritten in place on a terminal, plain lines elsewhere."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self._stream = stream
+        self._tty = hasattr(stream, "isatty") and stream.isatty()
+        self._last = ""
+
+    def __call__(self, line: str) -> None:
+        if line == self._last:
+            return
+        self._last = line
+        if self._tty:
+            self._stream.write("\r\033[K" + line[:150])
+        else:
+            self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def done(self) -> None:
+        if self._tty and self._last:
+            self._stream.write("\r\033[K")
+            self._stream.flush()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m mcp_stdio.bench",
+        description="Benchmark MCP stdio clients with real spawns and real handshakes.")
+    parser.add_argument("groups", nargs="+", metavar="GROUP",
+                        help=f"'all' or any of: {', '.join(GROUPS)}, faults")
+    parser.add_argument("--server", help='server command line, e.g. "npx -y @scope/server" '
+                        "(default: the reference server)")
+    parser.add_argument("--quick", action="store_true", help="small sizes: all groups in under a minute")
+    parser.add_argument("--max-concurrent", type=int, default=700,
+                        help="top of the concurrent-session ramp (default 700)")
+    parser.add_argument("--leak-cycles", type=int, default=0,
+                        help="cycles measured by the leak test (default 200, 20 with --quick)")
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results"),
+                        help="directory for the JSON results (default benchmarks/results/)")
+    parser.add_argument("--report", metavar="FILE.md", help="write a Markdown report with SVG charts")
+    parser.add_argument("--baseline", metavar="FILE", help="compare with a baseline; exit 1 on regression")
+    parser.add_argument("--save-baseline", metavar="FILE", help="write a baseline from this run")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    args = parser.parse_args(argv)
+    wanted = []
+    for group in args.groups:
+        names = list(GROUPS) if group == "all" else [group]
+        for name in names:
+            if name not in GROUPS and name != "faults":
+                parser.error(f"unknown group {name!r}; choose from all, {', '.join(GROUPS)}, faults")
+            if name not in wanted:
+                wanted.append(name)
+    args.groups = wanted
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark command line; return the exit status."""
+    args = parse_args(argv)
+    if args.groups == ["faults"]:
+        from .faults import main as faults_main
+
+        return faults_main(args)
+    nofile = raise_fd_limit()
+    progress = None if args.quiet else Progress()
+    stats_fd, stats_path = tempfile.mkstemp(prefix="mcp_stdio-bench-", suffix=".jsonl")
+    os.close(stats_fd)
+    server = shlex.split(args.server) if args.server else None
+    ctx = Context(server, args.quick, args.max_concurrent, progress, stats_path)
+    ctx.leak_cycles = args.leak_cycles
+    started = time.time()
+    try:
+        asyncio.run(run_groups(ctx, [g for g in args.groups if g != "faults"]))
+        if "faults" in args.groups:
+            from .faults import run_matrix
+
+            ctx.results["faults"] = run_matrix(progress)
+    finally:
+        if progress is not None:
+            progress.done()
+        counted = count_handshakes(stats_path)
+        os.unlink(stats_path)
+    document = {
+        "schema": SCHEMA,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "duration_s": round(time.time() - started, 1),
+        "machine": dict(machine_facts(), rlimit_nofile=nofile),
+        "settings": {"groups": args.groups, "quick": args.quick, "max_concurrent": args.max_concurrent,
+                     "server": ctx.command, "reference": ctx.reference},
+        "handshakes": {"performed": ctx.handshakes,
+                       "counted": counted if ctx.reference else None,
+                       "verified": (counted == ctx.handshakes) if ctx.reference else None},
+        "results": ctx.results,
+        "checks": checks(ctx.results),
+    }
+    os.makedirs(args.out, exist_ok=True)
+    out_path = os.path.join(args.out, time.strftime("bench-%Y%m%d-%H%M%S.json", time.gmtime(started)))
+    with open(out_path, "w", encoding="utf-8") as out:
+        json.dump(document, out, indent=1)
+    print(f"results: {out_path}")
+    for check in document["checks"]:
+        if check["status"] != "not measured":
+            print(f"  {check['status']:>6}  {check['name']}: {check['value']} (goal {check['target']})")
+    if ctx.reference:
+        hs = document["handshakes"]
+        print(f"  handshakes performed {hs['performed']}, counted by the servers {hs['counted']}")
+    if args.report:
+        from .report import write_report
+
+        files = write_report(args.report, document)
+        print(f"report: {', '.join(files)}")
+    if args.save_baseline:
+        with open(args.save_baseline, "w", encoding="utf-8") as out:
+            json.dump(make_baseline(ctx.results), out, indent=1)
+        print(f"baseline saved: {args.save_baseline}")
+    status = 0
+    if ctx.reference and not document["handshakes"]["verified"]:
+        print("ERROR: the servers did not count the handshakes the bench reports", file=sys.stderr)
+        status = 1
+    if args.baseline:
+        with open(args.baseline, encoding="utf-8") as source:
+            regressions = compare(ctx.results, json.load(source))
+        for line in regressions:
+            print(f"REGRESSION {line}", file=sys.stderr)
+        if regressions:
+            status = 1
+        else:
+            print(f"no regression against {args.baseline}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
