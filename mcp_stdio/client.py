@@ -148,6 +148,16 @@ class Client:
     # The class of the transport; tests substitute an in-memory one with the same interface.
     _transport_class: Any = ChildTransport
 
+    # Slots keep a live session small: the bench checks the heap per session.
+    __slots__ = (
+        "command", "_env", "_cwd", "_inherit_env", "_client_info", "timeout", "startup_timeout",
+        "close_timeout", "exit_timeout", "terminate_timeout", "max_message_size", "queue_size", "max_pages",
+        "_message_handler", "_stderr_callback", "_stderr_tail_lines", "_request_handlers", "_state",
+        "_session", "_transport", "_loop", "_error", "_close_task", "_stop_task", "_tasks", "_incoming",
+        "_blocked", "_notifications", "_dispatcher", "_wakeup", "_drained", "_trace",
+        "invalid_messages", "unexpected_responses", "__weakref__",
+    )
+
     def __init__(
         self,
         command: list[str],
@@ -179,7 +189,7 @@ class Client:
         self._env = env
         self._cwd = cwd
         self._inherit_env = inherit_env
-        self._client_info = dict(client_info) if client_info else dict(CLIENT_INFO)
+        self._client_info = dict(client_info) if client_info else CLIENT_INFO  # shared, never mutated
         self.timeout = timeout
         self.startup_timeout = startup_timeout
         self.close_timeout = close_timeout
@@ -191,7 +201,7 @@ class Client:
         self._message_handler = message_handler
         self._stderr_callback = stderr_callback
         self._stderr_tail_lines = stderr_tail_lines
-        self._request_handlers: dict[str, RequestHandler] = {}
+        self._request_handlers: dict[str, RequestHandler] | None = None
 
         self._state = State.NEW
         self._session = ClientSession(max_message_size)
@@ -200,11 +210,12 @@ class Client:
         self._error: MCPStdioError | None = None  # why the connection ended, if it did
         self._close_task: asyncio.Task | None = None
         self._stop_task: asyncio.Task | None = None
-        self._tasks: set[asyncio.Task] = set()  # every background task, until it ends
-        self._incoming: dict[int | str, asyncio.Task] = {}  # server request id -> handler task
-        self._blocked: dict[asyncio.Future, asyncio.Task] = {}  # request future -> task waiting for room
-        self._interrupted: dict[asyncio.Future, bool] = {}  # futures whose sender we cancelled
-        self._notifications: collections.deque = collections.deque()
+        self._tasks: set[asyncio.Task] | None = None  # every background task, until it ends
+        # Created on first use (a live session should stay small):
+        self._incoming: dict[int | str, asyncio.Task] | None = None  # server request id -> handler task
+        # request future -> task waiting for room in the queue (None once we interrupted it)
+        self._blocked: dict[asyncio.Future, asyncio.Task | None] | None = None
+        self._notifications: collections.deque | None = None  # created on first use
         self._dispatcher: asyncio.Task | None = None
         self._wakeup: asyncio.Future | None = None
         self._drained: asyncio.Future | None = None
@@ -373,10 +384,6 @@ class Client:
                 await self._send_blocking(data, future)
             return await future
         except asyncio.CancelledError:
-            if future.done() and self._interrupted.pop(future, False):
-                # Our own interruption of a send blocked on a full queue (see _fail_future):
-                # the future holds the real outcome.
-                return await future
             self._abandon(msg_id, "cancelled by the caller")
             raise
         finally:
@@ -430,8 +437,11 @@ class Client:
         ``None`` removes the handler (the server then gets -32601).
         """
         if handler is None:
-            self._request_handlers.pop(method, None)
+            if self._request_handlers:
+                self._request_handlers.pop(method, None)
         else:
+            if self._request_handlers is None:
+                self._request_handlers = {}
             self._request_handlers[method] = handler
 
     # Private methods
@@ -468,6 +478,8 @@ class Client:
     def _spawn(self, coro: Any) -> asyncio.Task:
         """Run ``coro`` in a task that close() cancels and awaits if it is still running."""
         task = self._loop.create_task(coro)  # type: ignore[union-attr]
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -475,29 +487,39 @@ class Client:
     async def _send_blocking(self, data: bytes, future: asyncio.Future) -> None:
         """Wait for room in the full queue, in the caller's task.
 
-        If the request's future fails meanwhile (timeout, lost connection, close), the
-        task is interrupted by _fail_future: no extra task or waiter per request is needed,
-        which keeps thousands of blocked senders cheap.
+        If the request's future fails meanwhile (timeout, lost connection, close),
+        _fail_future interrupts the wait and this returns: the future holds the outcome.
+        No extra task or waiter is needed per request, which keeps thousands of blocked
+        senders cheap.
         """
-        self._blocked[future] = asyncio.current_task()  # type: ignore[assignment]
+        if self._blocked is None:
+            self._blocked = {}
+        blocked = self._blocked
+        blocked[future] = asyncio.current_task()
         try:
-            await self._transport.queue.put(data)  # type: ignore[union-attr]
+            await self._transport.put(data)  # type: ignore[union-attr]
+        except asyncio.CancelledError:
+            if future in blocked and blocked[future] is None:
+                return  # interrupted by _fail_future, not cancelled by the caller
+            raise
         finally:
-            self._blocked.pop(future, None)
+            blocked.pop(future, None)
 
     def _fail_future(self, future: asyncio.Future, error: BaseException) -> None:
         if future.done():
             return
         future.set_exception(error)
-        task = self._blocked.pop(future, None)
-        if task is not None:
-            self._interrupted[future] = True
-            task.cancel()
+        blocked = self._blocked
+        if blocked:
+            task = blocked.get(future)
+            if task is not None:
+                blocked[future] = None
+                task.cancel()
 
     def _expire(self, msg_id: int, future: asyncio.Future, method: str, timeout: float) -> None:
         if future.done():
             return
-        sent = future not in self._blocked
+        sent = not self._blocked or future not in self._blocked
         self._fail_future(future, RequestTimeout(method, timeout))
         if sent:
             self._abandon(msg_id, f"timed out after {timeout:g} s")
@@ -552,7 +574,7 @@ class Client:
                     logger.warning("%d notifications not delivered: message_handler too slow",
                                    len(self._notifications))
             self._dispatcher.cancel()
-        tasks = list(self._tasks)
+        tasks = list(self._tasks or ())
         if self._dispatcher is not None:
             tasks.append(self._dispatcher)
         for task in tasks:
@@ -651,11 +673,13 @@ class Client:
             # MCP basic/utilities/cancellation: the receiver SHOULD "Stop processing the
             # cancelled request" and "Not send a response for the cancelled request".
             request_id = (message.params or {}).get("requestId")
-            task = self._incoming.get(request_id)  # type: ignore[arg-type]
+            task = self._incoming.get(request_id) if self._incoming else None  # type: ignore[arg-type]
             if task is not None:
                 task.cancel()
         if self._message_handler is None:
             return
+        if self._notifications is None:
+            self._notifications = collections.deque()
         self._notifications.append({"method": message.method, "params": message.params or {}})
         if self._dispatcher is None:
             self._dispatcher = self._loop.create_task(self._dispatch_notifications())  # type: ignore[union-attr]
@@ -665,7 +689,7 @@ class Client:
     async def _dispatch_notifications(self) -> None:
         queue = self._notifications
         handler = self._message_handler
-        assert handler is not None
+        assert handler is not None and queue is not None
         while True:
             while queue:
                 item = queue[0]
@@ -687,15 +711,18 @@ class Client:
             # response".
             self._send_nowait(self._session.send_result(message.id, {}))
             return
-        handler = self._request_handlers.get(message.method)
+        handler = self._request_handlers.get(message.method) if self._request_handlers else None
         if handler is None:
             self._send_nowait(self._session.send_error(
                 message.id, METHOD_NOT_FOUND, f"Method not found: {message.method}"))
             return
         msg_id = message.id
         task = self._spawn(self._run_handler(handler, message))
-        self._incoming[msg_id] = task
-        task.add_done_callback(lambda _: self._incoming.pop(msg_id, None))
+        if self._incoming is None:
+            self._incoming = {}
+        incoming = self._incoming
+        incoming[msg_id] = task
+        task.add_done_callback(lambda _: incoming.pop(msg_id, None))
 
     async def _run_handler(self, handler: RequestHandler, message: Request) -> None:
         try:

@@ -165,6 +165,8 @@ class Endpoint:
             disables the limit.
     """
 
+    __slots__ = ("_framer", "_next_id", "_pending")
+
     def __init__(self, max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         self._framer = LineFramer(max_message_size)
         self._next_id = 1
@@ -283,6 +285,8 @@ class ClientSession(Endpoint):
         supported_versions: protocol versions accepted from the server, newest first; the
             first is proposed.
     """
+
+    __slots__ = ("state", "supported_versions", "protocol_version", "initialize_result", "_initialize_id")
 
     def __init__(
         self,

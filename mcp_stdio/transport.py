@@ -110,10 +110,11 @@ def build_env(env: dict[str, str] | None = None, inherit_env: bool = False) -> d
 class _StderrTail:
     """Split stderr into lines, keep the last ones, pass each to a callback."""
 
-    __slots__ = ("tail", "_partial", "_callback")
+    __slots__ = ("tail", "_partial", "_callback", "_lines")
 
     def __init__(self, lines: int, callback: Callable[[str], object] | None) -> None:
-        self.tail: collections.deque[str] = collections.deque(maxlen=lines)
+        self.tail: collections.deque[str] | tuple = ()  # a deque from the first line on
+        self._lines = lines
         self._partial = b""
         self._callback = callback
 
@@ -126,7 +127,7 @@ class _StderrTail:
         self._partial = data[end + 1:][-MAX_STDERR_LINE:]
         if self._callback is None:
             # Only the tail is needed: cut just the last lines instead of every line.
-            keep = self.tail.maxlen or 0
+            keep = self._lines
             start = end
             for _ in range(keep):
                 start = data.rfind(b"\n", 0, start)
@@ -147,7 +148,9 @@ class _StderrTail:
         if raw.endswith(b"\r"):
             raw = raw[:-1]
         line = raw[:MAX_STDERR_LINE].decode("utf-8", "replace")
-        self.tail.append(line)
+        if not self.tail:
+            self.tail = collections.deque(maxlen=self._lines)
+        self.tail.append(line)  # type: ignore[union-attr]
         if self._callback is not None:
             try:
                 self._callback(line)
@@ -185,9 +188,6 @@ class _Protocol(asyncio.SubprocessProtocol):
         self._owner._resume_writing()
 
 
-_FLUSH = object()  # queue sentinel: everything before it is written, then the writer stops
-
-
 class ChildTransport:
     """One server process and its pipes.
 
@@ -203,6 +203,12 @@ class ChildTransport:
         stderr_tail_lines: how many stderr lines to keep for error messages.
         queue_size: bound of the outbound queue.
     """
+
+    __slots__ = (
+        "command", "_on_data", "_on_lost", "_env", "_cwd", "_stderr", "_queue", "_transport", "_stdin",
+        "_writing", "_paused", "_flushed", "_exit", "_dead", "_stdout_done", "_stdin_done", "_lost_reported", "_grace",
+        "pid", "bytes_written", "bytes_read", "__weakref__",
+    )
 
     def __init__(
         self,
@@ -222,7 +228,8 @@ class ChildTransport:
                 "command must be an argv list such as ['python', 'server.py'], not a string: "
                 "mcp_stdio never runs a shell; use shlex.split() to split a command line"
             )
-        command = [os.fspath(part) for part in command]
+        if not all(isinstance(part, str) for part in command):
+            command = [os.fspath(part) for part in command]
         if not command or not command[0]:
             raise ValueError("command must name a program")
         if queue_size < 1:
@@ -236,10 +243,11 @@ class ChildTransport:
         self._queue: asyncio.Queue = asyncio.Queue(queue_size)
         self._transport: asyncio.SubprocessTransport | None = None
         self._stdin: asyncio.WriteTransport | None = None
-        self._writer: asyncio.Task | None = None
-        self._resume: asyncio.Future | None = None  # set while the stdin pipe is full
-        self._exit: asyncio.Future | None = None  # done when the exit status is known
-        self._dead: asyncio.Future | None = None  # done when nothing more can be written
+        self._writing = False  # a drain of the queue is scheduled
+        self._paused = False  # the stdin pipe is full (pause_writing)
+        self._flushed: asyncio.Future | None = None  # set when the queue empties (close() waits on it)
+        self._exit: asyncio.Future | None = None  # done when the exit status is known (made on demand)
+        self._dead: asyncio.Future | None = None  # done when nothing more can be written (on demand)
         self._stdout_done = False
         self._stdin_done = False
         self._lost_reported = False
@@ -274,8 +282,6 @@ class ChildTransport:
             SpawnError: the command cannot be run; the message names it and the reason.
         """
         loop = asyncio.get_running_loop()
-        self._exit = loop.create_future()
-        self._dead = loop.create_future()
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: _Protocol(self),
@@ -290,9 +296,9 @@ class ChildTransport:
         except OSError as exc:
             raise SpawnError(self.command, _spawn_reason(exc, self.command[0], self._cwd)) from None
         self._transport = transport
+        self._env = None  # not needed any more: a live session keeps only what it uses
         self.pid = transport.get_pid()
         self._stdin = transport.get_pipe_transport(0)  # type: ignore[assignment]
-        self._writer = loop.create_task(self._write_loop())
         if transport.get_returncode() is not None:  # exited before we got here
             self._exited()
 
@@ -310,10 +316,14 @@ class ChildTransport:
         """
         if self.send_nowait(data):
             return True
-        dead = self._dead
-        if dead is None or dead.done():
+        if self._transport is None or self._stdin_done:
             return False
-        put = asyncio.ensure_future(self._queue.put(data))
+        if self._dead is None:
+            self._dead = asyncio.get_running_loop().create_future()
+        dead = self._dead
+        if dead.done():
+            return False
+        put = asyncio.ensure_future(self.put(data))
         try:
             await asyncio.wait((put, dead), return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -321,12 +331,21 @@ class ChildTransport:
                 put.cancel()
         return put.done() and not put.cancelled()
 
+    async def put(self, data: bytes) -> None:
+        """Queue ``data``, waiting in the caller's task while the queue is full.
+
+        The caller must stop waiting by itself when the connection ends (cancel its task).
+        """
+        await self._queue.put(data)
+        self._kick()
+
     def send_nowait(self, data: bytes) -> bool:
         """Queue ``data`` if there is room; return whether it was queued."""
         try:
             self._queue.put_nowait(data)
         except asyncio.QueueFull:
             return False
+        self._kick()
         return True
 
     async def stop(self, flush_timeout: float | None, exit_timeout: float, terminate_timeout: float) -> None:
@@ -353,12 +372,11 @@ class ChildTransport:
 
     def abort(self) -> None:
         """Release every resource now: writer task, pipes, transport (kills a live child)."""
-        if self._writer is not None and not self._writer.done():
-            self._writer.cancel()
+        self._stdin_done = True  # nothing more is written
         if self._dead is not None and not self._dead.done():
             self._dead.set_result(None)  # releases senders waiting for room
-        if self._resume is not None and not self._resume.done():
-            self._resume.set_result(None)
+        if self._flushed is not None and not self._flushed.done():
+            self._flushed.set_result(None)
         if self._grace is not None:
             self._grace.cancel()
         if self._transport is not None:
@@ -368,62 +386,66 @@ class ChildTransport:
 
     # Private methods
 
-    async def _write_loop(self) -> None:
-        queue = self._queue
-        stdin = self._stdin
-        assert stdin is not None
-        while True:
-            item = await queue.get()
-            chunks = []
-            while True:
-                if item is _FLUSH:
-                    if chunks:
-                        self._write(stdin, chunks)
-                    return
-                chunks.append(item)
-                if queue.empty():
-                    break
-                item = queue.get_nowait()
-            self._write(stdin, chunks)
-            if self._resume is not None:
-                await self._resume
+    def _kick(self) -> None:
+        """Schedule a drain of the queue (the single writer), once per loop iteration."""
+        if not self._writing and not self._paused:
+            self._writing = True
+            asyncio.get_running_loop().call_soon(self._drain)
 
-    def _write(self, stdin: asyncio.WriteTransport, chunks: list) -> None:
-        if self._stdin_done:
-            return  # the child is gone; its requests fail through on_lost
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        self.bytes_written += len(data)
-        stdin.write(data)
+    def _drain(self) -> None:
+        """Write everything queued in one call: the one writer, run from the event loop.
+
+        It stops while the pipe is full (``pause_writing``) and resumes on
+        ``resume_writing``, so a server that stops reading makes senders wait on the
+        bounded queue instead of growing memory.
+        """
+        self._writing = False
+        queue = self._queue
+        if self._paused or queue.empty():
+            return
+        chunks = []
+        get = queue.get_nowait
+        while not queue.empty():
+            chunks.append(get())  # each get wakes one sender waiting for room
+        if not self._stdin_done:
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self.bytes_written += len(data)
+            self._stdin.write(data)  # type: ignore[union-attr]  # may call pause_writing
+        if queue.empty():
+            flushed = self._flushed
+            if flushed is not None and not flushed.done():
+                flushed.set_result(None)
 
     async def _flush(self, timeout: float | None) -> None:
-        writer = self._writer
-        if writer is None or writer.done() or self._stdin_done:
-            return
+        """Wait until the queue is empty and the pipe has taken everything, or timeout."""
         try:
-            await asyncio.wait_for(self._flush_queue(writer), timeout)
+            await asyncio.wait_for(self._flush_all(), timeout)
         except asyncio.TimeoutError:
             logger.debug("pid %s: queued messages not written within %s s", self.pid, timeout)
 
-    async def _flush_queue(self, writer: asyncio.Task) -> None:
-        await self.send(_FLUSH)  # type: ignore[arg-type]
-        await asyncio.shield(writer)
+    async def _flush_all(self) -> None:
+        loop = asyncio.get_running_loop()
         stdin = self._stdin
-        while stdin is not None and not self._stdin_done and stdin.get_write_buffer_size():
-            await self._wait_resumed()
-
-    async def _wait_resumed(self) -> None:
-        if self._resume is None:
-            await asyncio.sleep(0.005)  # buffered but under the high-water mark
-        else:
-            await self._resume
+        while not self._stdin_done:
+            if not self._queue.empty():
+                self._flushed = loop.create_future()
+                self._kick()
+                await self._flushed
+            elif stdin is not None and stdin.get_write_buffer_size():
+                await asyncio.sleep(0.005)
+            else:
+                return
 
     def _close_stdin(self) -> None:
         if self._stdin is not None and not self._stdin_done:
             self._stdin.close()  # buffered bytes are still written, then the pipe closes
 
     async def _wait_exit(self, timeout: float) -> bool:
+        if self.returncode is not None:
+            return True
+        if self._exit is None:
+            self._exit = asyncio.get_running_loop().create_future()
         exit_future = self._exit
-        assert exit_future is not None
         if not exit_future.done():
             try:
                 await asyncio.wait_for(asyncio.shield(exit_future), timeout)
@@ -467,7 +489,7 @@ class ChildTransport:
 
     def _stdout_eof(self) -> None:
         self._stdout_done = True
-        if self._exit is not None and self._exit.done():
+        if self.returncode is not None:
             self._report_lost()
         elif not self._lost_reported and self._grace is None:
             # Give the exit status a moment to arrive so that the error can name it.
@@ -489,13 +511,18 @@ class ChildTransport:
         self._resume_writing()
 
     def _pause_writing(self) -> None:
-        if self._resume is None:
-            self._resume = asyncio.get_running_loop().create_future()
+        self._paused = True
 
     def _resume_writing(self) -> None:
-        resume, self._resume = self._resume, None
-        if resume is not None and not resume.done():
-            resume.set_result(None)
+        self._paused = False
+        if self._stdin_done:
+            # Nothing will be written any more: empty the queue so that no sender waits.
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            if self._flushed is not None and not self._flushed.done():
+                self._flushed.set_result(None)
+        else:
+            self._kick()
 
     def _report_lost(self) -> None:
         if self._lost_reported:

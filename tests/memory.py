@@ -84,6 +84,9 @@ class MemoryTransport:
             return False
         return True
 
+    async def put(self, data: bytes) -> None:
+        await self.queue.put(data)
+
     async def send(self, data: bytes) -> bool:
         if not self.connected:
             return False
