@@ -154,7 +154,7 @@ class Client:
         "close_timeout", "exit_timeout", "terminate_timeout", "max_message_size", "queue_size", "max_pages",
         "_message_handler", "_stderr_callback", "_stderr_tail_lines", "_request_handlers", "_state",
         "_session", "_transport", "_loop", "_error", "_close_task", "_stop_task", "_tasks", "_incoming",
-        "_blocked", "_notifications", "_dispatcher", "_wakeup", "_drained", "_trace",
+        "_blocked", "_deadlines", "_notifications", "_dispatcher", "_wakeup", "_drained", "_trace",
         "invalid_messages", "unexpected_responses", "__weakref__",
     )
 
@@ -215,6 +215,7 @@ class Client:
         self._incoming: dict[int | str, asyncio.Task] | None = None  # server request id -> handler task
         # request future -> task waiting for room in the queue (None once we interrupted it)
         self._blocked: dict[asyncio.Future, asyncio.Task | None] | None = None
+        self._deadlines: _Deadlines | None = None
         self._notifications: collections.deque | None = None  # created on first use
         self._dispatcher: asyncio.Task | None = None
         self._wakeup: asyncio.Future | None = None
@@ -376,7 +377,13 @@ class Client:
         assert loop is not None
         future = loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
-        timer = loop.call_later(timeout, self._expire, msg_id, future, method, timeout) if timeout else None
+        timer = None
+        if timeout:
+            deadlines = self._deadlines
+            if deadlines is None:
+                deadlines = self._deadlines = _Deadlines(loop, self._expire)
+            if not deadlines.add(loop.time() + timeout, (msg_id, future, method, timeout)):
+                timer = loop.call_later(timeout, self._expire, msg_id, future, method, timeout)
         try:
             if self._trace:
                 logger.debug("> %s", data[:1000])
@@ -566,6 +573,8 @@ class Client:
         self._state = State.CLOSED
 
     async def _finish_handlers(self) -> None:
+        if self._deadlines is not None:
+            self._deadlines.clear()
         if self._dispatcher is not None and not self._dispatcher.done():
             if self._notifications:
                 try:
@@ -761,6 +770,64 @@ class Client:
             seen.add(next_cursor)
             params = {"cursor": next_cursor}
         raise RemoteProtocolError(f"{method}: more than {self.max_pages} pages (max_pages)")
+
+
+class _Deadlines:
+    """Request timeouts with one timer per client instead of one per request.
+
+    Requests sent with the same timeout expire in the order they were sent, so their
+    deadlines form a queue and one timer, for the head, is enough: far cheaper than a
+    ``call_later`` per request, whose cancelled timers clog the loop's heap under load.
+    Answered requests stay in the queue until they reach its head, or until a compaction
+    (when finished entries outnumber live ones) drops them.
+    """
+
+    __slots__ = ("_loop", "_expire", "_entries", "_handle", "_added")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[..., None]) -> None:
+        self._loop = loop
+        self._expire = expire
+        self._entries: collections.deque = collections.deque()
+        self._handle: asyncio.TimerHandle | None = None
+        self._added = 0
+
+    def add(self, deadline: float, entry: tuple) -> bool:
+        """Queue ``entry`` (msg_id, future, method, timeout); False if out of order."""
+        entries = self._entries
+        if entries and deadline < entries[-1][0]:
+            return False  # a shorter timeout than the ones queued: the caller uses its own timer
+        entries.append((deadline, entry))
+        if self._handle is None:
+            self._handle = self._loop.call_at(deadline, self._sweep)
+        self._added += 1
+        if self._added >= 1024:
+            self._added = 0
+            live = [item for item in entries if not item[1][1].done()]
+            if len(live) * 2 < len(entries):
+                self._entries = collections.deque(live)
+        return True
+
+    def clear(self) -> None:
+        """Forget every entry and stop the timer."""
+        self._entries.clear()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _sweep(self) -> None:
+        self._handle = None
+        entries = self._entries
+        now = self._loop.time()
+        while entries:
+            deadline, entry = entries[0]
+            if entry[1].done():
+                entries.popleft()
+            elif deadline <= now:
+                entries.popleft()
+                self._expire(*entry)
+            else:
+                self._handle = self._loop.call_at(deadline, self._sweep)
+                return
 
 
 def _describe_end(error: ConnectionClosed) -> str:

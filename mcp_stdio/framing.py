@@ -30,6 +30,9 @@ DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 
 _WHITESPACE = b" \t\r\n"
 
+# A line at least this long that starts a buffer is handed over without a copy.
+_HANDOVER_SIZE = 64 * 1024
+
 
 class Oversized:
     """A line longer than the limit was seen and dropped.
@@ -76,7 +79,8 @@ class LineFramer:
     def feed(self, data: bytes) -> list[bytes | Oversized]:
         """Add bytes from the stream and return the lines they complete.
 
-        Each item of the result is either a line (``bytes``, without its line end, never
+        Each item of the result is either a line (``bytes``, or for a line of 64 KiB or
+        more a ``bytearray`` handed over without a copy; without its line end, never
         empty) or an :class:`Oversized` marker standing where a line was dropped. The
         caller should handle them in order, then call :meth:`feed` again with more data or
         :meth:`feed_eof` at the end of the stream.
@@ -106,14 +110,21 @@ class LineFramer:
         else:
             pos = len(buf)  # everything before this was searched by an earlier call
             buf += data
+            end = buf.find(b"\n", pos)
+            if end >= _HANDOVER_SIZE:
+                # A large line fills the buffer: hand the buffer itself over as the line
+                # instead of copying it, and start a new buffer with what follows.
+                rest = buf[end + 1:]
+                del buf[end:]
+                out.append(self._line_or_marker(buf))
+                self._buf = buf = bytearray()
+                return out + self.feed(bytes(rest)) if rest else out
             start = 0
             find = buf.find
-            while True:
-                end = find(b"\n", pos)
-                if end < 0:
-                    break
+            while end >= 0:
                 self._emit(buf, start, end, out)
                 start = pos = end + 1
+                end = find(b"\n", pos)
             if start:
                 del buf[:start]  # amortized O(1): bytearray keeps an offset to its start
         if limit is not None and len(buf) > limit:
@@ -134,6 +145,14 @@ class LineFramer:
         buf.clear()
         self._discarding = False
         return out
+
+    def _line_or_marker(self, line: bytearray) -> bytearray | Oversized:
+        if line.endswith(b"\r"):
+            del line[-1:]
+        limit = self.max_message_size
+        if limit is not None and len(line) > limit:
+            return Oversized(len(line), limit)
+        return line
 
     def _emit(self, source: bytes | bytearray, start: int, end: int, out: list) -> None:
         if end > start and source[end - 1] == 13:  # one trailing b"\r"

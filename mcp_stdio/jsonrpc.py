@@ -156,8 +156,8 @@ class InvalidMessage:
     def __init__(self, reason: str, line: bytes | str, id: int | str | None = None,
                  code: int = -32600) -> None:
         self.reason = reason
-        if isinstance(line, bytes):
-            line = line[:EXCERPT_SIZE].decode("utf-8", "replace")
+        if isinstance(line, (bytes, bytearray)):
+            line = bytes(line[:EXCERPT_SIZE]).decode("utf-8", "replace")
         self.excerpt = line[:EXCERPT_SIZE]
         self.id = id
         self.code = code
@@ -180,17 +180,18 @@ def parse(line: bytes) -> Message | Batch | InvalidMessage:
     """Parse one line into a message object; never raise for bad input.
 
     Args:
-        line: one framed line, without its line end.
+        line: one framed line (bytes or bytearray), without its line end.
 
     Returns:
         A message object, a :class:`Batch`, or an :class:`InvalidMessage`.
     """
-    if line[:3] == _BOM:
+    if line.startswith(_BOM):
         line = line[3:]  # a UTF-8 byte order mark is tolerated, not part of the JSON
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         return InvalidMessage(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", line, code=-32700)
+    del line  # a large line's bytes are freed (when the caller kept no reference) before parsing
     try:
         obj = _decode(text)
     except ValueError as exc:

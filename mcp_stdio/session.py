@@ -239,12 +239,23 @@ class Endpoint:
     def _events(self, lines: list) -> list:
         events: list = []
         parse = jsonrpc.parse
-        for line in lines:
-            if line.__class__ is Oversized:
-                events.append(line)
+        pending = self._pending
+        lines.reverse()
+        while lines:
+            # Popped, not iterated: no reference to a (possibly huge) line outlives its
+            # decoding, so its memory is freed before the JSON is parsed.
+            if lines[-1].__class__ is Oversized:
+                events.append(lines.pop())
                 continue
-            message = parse(line)
-            if message.__class__ is Batch:
+            message = parse(lines.pop())
+            kind = message.__class__
+            if kind is Response:  # the hot path, inlined: an answer to a pending request
+                entry = pending.pop(message.id, None)
+                if entry is not None:
+                    message.method, message.token = entry
+                    events.append(self._answered(message))
+                    continue
+            if kind is Batch:
                 for item in message.messages:
                     self._event(item, events)
             else:

@@ -243,7 +243,7 @@ class ChildTransport:
         self._queue: asyncio.Queue = asyncio.Queue(queue_size)
         self._transport: asyncio.SubprocessTransport | None = None
         self._stdin: asyncio.WriteTransport | None = None
-        self._writing = False  # a drain of the queue is scheduled
+        self._writing = False  # the writer is running (guards against re-entry)
         self._paused = False  # the stdin pipe is full (pause_writing)
         self._flushed: asyncio.Future | None = None  # set when the queue empties (close() waits on it)
         self._exit: asyncio.Future | None = None  # done when the exit status is known (made on demand)
@@ -387,19 +387,27 @@ class ChildTransport:
     # Private methods
 
     def _kick(self) -> None:
-        """Schedule a drain of the queue (the single writer), once per loop iteration."""
+        """Run the writer now, unless it is running or the pipe is full.
+
+        Writing at once, rather than on the next loop iteration, lets the server start on
+        a request while the client is still busy with the answers to earlier ones: the
+        two processes overlap instead of taking turns. The queue holds what the pipe
+        cannot take yet.
+        """
         if not self._writing and not self._paused:
             self._writing = True
-            asyncio.get_running_loop().call_soon(self._drain)
+            try:
+                self._drain()
+            finally:
+                self._writing = False
 
     def _drain(self) -> None:
-        """Write everything queued in one call: the one writer, run from the event loop.
+        """Write everything queued in one call: the one writer.
 
         It stops while the pipe is full (``pause_writing``) and resumes on
         ``resume_writing``, so a server that stops reading makes senders wait on the
         bounded queue instead of growing memory.
         """
-        self._writing = False
         queue = self._queue
         if self._paused or queue.empty():
             return

@@ -111,3 +111,23 @@ def test_search_starts_where_the_last_one_stopped():
     framer.feed(b"c" * 10 + b"\n")
     # Searches in the buffer start at the old end (10, then 20), never at 0 again.
     assert calls and all(start >= 10 for start in calls), calls
+
+
+def test_large_line_handed_over_then_framing_goes_on():
+    big = b"B" * (200 * 1024)
+    stream = big + b"\r\n" + b'{"a":1}\n' + big + b"\n{}\n{"
+    for size in (1000, 65536, 70000, len(stream)):
+        framer = LineFramer()
+        out = feed_in_pieces(framer, stream, size)
+        assert [bytes(line) for line in out] == [big, b'{"a":1}', big, b"{}"], size
+        assert framer.buffered == 1
+
+
+def test_large_line_over_the_limit_is_reported_on_handover():
+    framer = LineFramer(max_message_size=100 * 1024)
+    data = b"C" * (150 * 1024)
+    out = []
+    for start in range(0, len(data), 50 * 1024):
+        out.extend(framer.feed(data[start:start + 50 * 1024]))
+    out.extend(framer.feed(b"\n{}\n"))
+    assert [type(item) for item in out] == [Oversized, bytes]

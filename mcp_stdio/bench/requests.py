@@ -90,16 +90,18 @@ async def pipelined_throughput(ctx: Context) -> None:
         levels = (1, 10, 100, 1000)
         for index, depth in enumerate(levels):
             ctx.progress(f"pipelined_throughput depth {depth}", index + 1, len(levels))
-            rates = {}
-            for name, call in (("mcp_stdio", client.call_tool), ("floor", floor.call_tool)):
-                rates[name] = await _throughput(call, args, depth, total)
+            rates = {"mcp_stdio": 0.0, "floor": 0.0}
+            for _ in range(3):  # alternated; the best of three of each is kept
+                for name, call in (("mcp_stdio", client.call_tool), ("floor", floor.call_tool)):
+                    rates[name] = max(rates[name], await _throughput(call, args, depth, total // 3))
             metrics[f"depth_{depth}_rps"] = round(rates["mcp_stdio"])
             metrics[f"depth_{depth}_floor_rps"] = round(rates["floor"])
             metrics[f"depth_{depth}_ratio"] = round(rates["mcp_stdio"] / rates["floor"], 3)
     finally:
         await client.close()
         await floor.close()
-    ctx.record("pipelined_throughput", metrics, note="ratio = mcp_stdio rps / floor rps (higher is better)")
+    ctx.record("pipelined_throughput", metrics,
+               note="best of 3 alternated runs each; ratio = mcp_stdio rps / floor rps (higher is better)")
 
 
 async def _throughput(call, args: dict, depth: int, total: int) -> float:
