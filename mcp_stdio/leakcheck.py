@@ -26,7 +26,8 @@ import gc
 import os
 import sys
 import tracemalloc
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable
+from typing import Any, Callable
 
 __all__ = ["LeakCheck", "LeakReport", "check_cycles", "live_children", "main"]
 

@@ -96,7 +96,7 @@ async def measure_loop_lag(samples: int, interval: float = 0.002) -> dict:
 
 async def loop_health(ctx: Context) -> None:
     """Timer and task latency while many idle clients are open (target: p99 < 5 ms at 1,000)."""
-    count = min(ctx.size(1000, 30), ctx.max_concurrent)
+    count = ctx.size(1000, 30)
     ctx.progress(f"loop_health: opening {count} clients")
     baseline = await measure_loop_lag(ctx.size(300, 50))
     clients = await ctx.open(count, concurrency=50)
