@@ -381,9 +381,9 @@ class Client:
         if timeout:
             deadlines = self._deadlines
             if deadlines is None:
-                deadlines = self._deadlines = _Deadlines(loop, self._expire)
-            if not deadlines.add(loop.time() + timeout, (msg_id, future, method, timeout)):
-                timer = loop.call_later(timeout, self._expire, msg_id, future, method, timeout)
+                deadlines = self._deadlines = _Deadlines(loop, self._expire, self._session.is_pending)
+            if not deadlines.add(loop.time() + timeout, msg_id, timeout):
+                timer = loop.call_later(timeout, self._expire, msg_id, timeout)
         try:
             if self._trace:
                 logger.debug("> %s", data[:1000])
@@ -523,9 +523,11 @@ class Client:
                 blocked[future] = None
                 task.cancel()
 
-    def _expire(self, msg_id: int, future: asyncio.Future, method: str, timeout: float) -> None:
-        if future.done():
-            return
+    def _expire(self, msg_id: int, timeout: float) -> None:
+        entry = self._session.pending_entry(msg_id)
+        if entry is None:
+            return  # answered (or failed) in the meantime
+        method, future = entry
         sent = not self._blocked or future not in self._blocked
         self._fail_future(future, RequestTimeout(method, timeout))
         if sent:
@@ -778,31 +780,37 @@ class _Deadlines:
     Requests sent with the same timeout expire in the order they were sent, so their
     deadlines form a queue and one timer, for the head, is enough: far cheaper than a
     ``call_later`` per request, whose cancelled timers clog the loop's heap under load.
-    Answered requests stay in the queue until they reach its head, or until a compaction
-    (when finished entries outnumber live ones) drops them.
+    Entries hold only the request id (never the future, which would keep answers alive);
+    answered requests are dropped when they reach the head, or by a compaction every 256
+    additions when they outnumber the live ones.
     """
 
-    __slots__ = ("_loop", "_expire", "_entries", "_handle", "_added")
+    __slots__ = ("_loop", "_expire", "_is_pending", "_entries", "_handle", "_added")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[..., None]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[[int, float], None],
+                 is_pending: Callable[[int], bool]) -> None:
         self._loop = loop
         self._expire = expire
+        self._is_pending = is_pending
         self._entries: collections.deque = collections.deque()
         self._handle: asyncio.TimerHandle | None = None
         self._added = 0
 
-    def add(self, deadline: float, entry: tuple) -> bool:
-        """Queue ``entry`` (msg_id, future, method, timeout); False if out of order."""
+    def add(self, deadline: float, msg_id: int, timeout: float) -> bool:
+        """Queue a deadline; return False if it is earlier than the last one queued."""
         entries = self._entries
         if entries and deadline < entries[-1][0]:
             return False  # a shorter timeout than the ones queued: the caller uses its own timer
-        entries.append((deadline, entry))
+        entries.append((deadline, msg_id, timeout))
         if self._handle is None:
             self._handle = self._loop.call_at(deadline, self._sweep)
         self._added += 1
-        if self._added >= 1024:
+        if self._added >= 256:
+            # Drop answered entries once they are the majority: the queue stays within
+            # twice the live requests plus 256, whatever the head's deadline.
             self._added = 0
-            live = [item for item in entries if not item[1][1].done()]
+            is_pending = self._is_pending
+            live = [item for item in entries if is_pending(item[1])]
             if len(live) * 2 < len(entries):
                 self._entries = collections.deque(live)
         return True
@@ -817,14 +825,15 @@ class _Deadlines:
     def _sweep(self) -> None:
         self._handle = None
         entries = self._entries
+        is_pending = self._is_pending
         now = self._loop.time()
         while entries:
-            deadline, entry = entries[0]
-            if entry[1].done():
+            deadline, msg_id, timeout = entries[0]
+            if not is_pending(msg_id):
                 entries.popleft()
             elif deadline <= now:
                 entries.popleft()
-                self._expire(*entry)
+                self._expire(msg_id, timeout)
             else:
                 self._handle = self._loop.call_at(deadline, self._sweep)
                 return

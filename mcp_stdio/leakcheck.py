@@ -117,9 +117,11 @@ class LeakCheck:
     Args:
         top: how many growing allocation sites to report.
         frames: traceback depth recorded by tracemalloc.
+        ignore: file names whose allocations do not count (the measuring code's own).
     """
 
-    def __init__(self, top: int = 10, frames: int = 1) -> None:
+    def __init__(self, top: int = 10, frames: int = 1, ignore: tuple[str, ...] = ()) -> None:
+        self._ignore = ignore
         self._top = top
         self._frames = frames
         self._started_tracing = False
@@ -157,7 +159,7 @@ class LeakCheck:
         gc.collect()
         gc.collect()
         after = tracemalloc.take_snapshot()
-        filters = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)]
+        filters = [tracemalloc.Filter(False, name) for name in (tracemalloc.__file__, __file__, *self._ignore)]
         stats = after.filter_traces(filters).compare_to(self._snapshot.filter_traces(filters), "lineno")
         growth = sum(stat.size_diff for stat in stats)
         top = [(str(stat.traceback[0]), stat.size_diff, stat.count_diff)

@@ -217,6 +217,14 @@ class Endpoint:
         """Serialize an error answer to the peer's request ``msg_id``."""
         return jsonrpc.encode_error(msg_id, code, message, data)
 
+    def is_pending(self, msg_id: int | str) -> bool:
+        """Return whether request ``msg_id`` still awaits its answer."""
+        return msg_id in self._pending
+
+    def pending_entry(self, msg_id: int | str) -> tuple[str, Any] | None:
+        """Return ``(method, token)`` of a pending request, or ``None``."""
+        return self._pending.get(msg_id)
+
     def forget(self, msg_id: int | str) -> tuple[str, Any] | None:
         """Stop waiting for the answer to ``msg_id``; a late answer becomes UnexpectedResponse.
 
