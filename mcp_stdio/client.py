@@ -64,6 +64,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("mcp_stdio.client")
+# A library's convention: nothing is printed unless the application configures logging
+# (bad lines, ignored answers and such are logged at WARNING under "mcp_stdio").
+logging.getLogger("mcp_stdio").addHandler(logging.NullHandler())
 
 # Seconds a request may wait for its answer. The TypeScript SDK's default is 60 s; the
 # Python SDK has none, which is how requests hang forever. ``None`` disables it per client

@@ -30,6 +30,7 @@ EXPECTED_TESTS = {
     "requests": {"sequential_latency", "pipelined_throughput", "large_messages"},
     "startup": {"import_time", "spawn_to_ready"},
     "limits": {"probe"},
+    "faults": {"matrix"},
 }
 
 
@@ -85,6 +86,18 @@ def test_measurements_are_real_numbers(quick_run):
     probe = results["limits"]["probe"]["metrics"]
     assert probe["binding_limit"] in {"RLIMIT_NOFILE", "RLIMIT_NPROC", "memory", "RLIMIT_AS"}
     assert probe["estimated_capacity"] > 0
+
+
+def test_fault_matrix_is_complete_and_clean(quick_run):
+    from mcp_stdio.bench.faults import CASES
+
+    _, document, done = quick_run
+    matrix = document["results"]["faults"]["matrix"]["metrics"]
+    assert [row["fault"] for row in matrix["rows"]] == [name for name, _ in CASES]
+    assert matrix["handled"] == matrix["cases"] == len(CASES)
+    assert matrix["clean"] == len(CASES)
+    assert f"{len(CASES)} of {len(CASES)} faults handled as specified" in done.stdout
+    assert "3. SIGKILL while frozen, 100 pending" in done.stdout
 
 
 def test_checks_cover_every_target(quick_run):

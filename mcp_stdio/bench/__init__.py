@@ -1,7 +1,7 @@
 """``python -m mcp_stdio.bench``: an honest benchmark suite for MCP stdio clients.
 
 Groups (one module each): ``client``, ``scenarios``, ``stress``, ``requests``,
-``startup``, ``limits``; ``all`` runs them in that order. Every connection is a real spawn
+``startup``, ``limits``, ``faults``; ``all`` runs them in that order. Every connection is a real spawn
 and a real handshake. See README.rst, "Benchmarks", for the options and the JSON schema.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 __all__ = ["GROUPS", "CHECKS", "run_groups", "machine_facts", "checks", "flatten", "compare"]
 
-GROUPS = ("client", "scenarios", "stress", "requests", "startup", "limits")
+GROUPS = ("client", "scenarios", "stress", "requests", "startup", "limits", "faults")
 
 # The speed-to-lead targets: (name, metric path, comparison, target, what it means).
 CHECKS = (
@@ -43,6 +43,9 @@ CHECKS = (
      "every step of the ramp up to --max-concurrent"),
     ("import mcp_stdio beyond asyncio", "startup.import_time.mcp_stdio_client_beyond_asyncio_ms", "<", 15.0,
      "milliseconds"),
+    ("fault matrix: every fault handled", "faults.matrix.all_handled", "==", True, "rows of the fault table"),
+    ("fault matrix: nothing left behind", "faults.matrix.all_clean", "==", True,
+     "no child, fd or task after any fault"),
 )
 
 # Metrics kept in a baseline: path -> (which way is better, relative tolerance). Ratios

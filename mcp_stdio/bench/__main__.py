@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m mcp_stdio.bench",
         description="Benchmark MCP stdio clients with real spawns and real handshakes.")
     parser.add_argument("groups", nargs="+", metavar="GROUP",
-                        help=f"'all' or any of: {', '.join(GROUPS)}, faults")
+                        help=f"'all' or any of: {', '.join(GROUPS)}")
     parser.add_argument("--server", help='server command line, e.g. "npx -y @scope/server" '
                         "(default: the reference server)")
     parser.add_argument("--quick", action="store_true", help="small sizes: all groups in under a minute")
@@ -74,8 +74,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for group in args.groups:
         names = list(GROUPS) if group == "all" else [group]
         for name in names:
-            if name not in GROUPS and name != "faults":
-                parser.error(f"unknown group {name!r}; choose from all, {', '.join(GROUPS)}, faults")
+            if name not in GROUPS:
+                parser.error(f"unknown group {name!r}; choose from all, {', '.join(GROUPS)}")
             if name not in wanted:
                 wanted.append(name)
     args.groups = wanted
@@ -85,10 +85,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark command line; return the exit status."""
     args = parse_args(argv)
-    if args.groups == ["faults"]:
-        from .faults import main as faults_main
-
-        return faults_main(args)
     nofile = raise_fd_limit()
     progress = None if args.quiet else Progress()
     stats_fd, stats_path = tempfile.mkstemp(prefix="mcp_stdio-bench-", suffix=".jsonl")
@@ -98,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx.leak_cycles = args.leak_cycles
     started = time.time()
     try:
-        asyncio.run(run_groups(ctx, [g for g in args.groups if g != "faults"]))
-        if "faults" in args.groups:
-            from .faults import run_matrix
-
-            ctx.results["faults"] = run_matrix(progress)
+        asyncio.run(run_groups(ctx, args.groups))
     finally:
         if progress is not None:
             progress.done()
@@ -125,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     out_path = os.path.join(args.out, time.strftime("bench-%Y%m%d-%H%M%S.json", time.gmtime(started)))
     with open(out_path, "w", encoding="utf-8") as out:
         json.dump(document, out, indent=1)
+    matrix = ctx.results.get("faults", {}).get("matrix", {}).get("metrics", {})
+    if matrix.get("rows"):
+        from .faults import table
+
+        print(table(matrix["rows"]))
+        print(f"{matrix['handled']} of {matrix['cases']} faults handled as specified; "
+              f"{matrix['clean']} of {matrix['cases']} left nothing behind")
+    elif "faults" in args.groups:
+        print("faults: tests/servers/ not found (run from a checkout or set MCP_STDIO_FAULT_SERVERS)")
     print(f"results: {out_path}")
     for check in document["checks"]:
         if check["status"] != "not measured":
