@@ -49,6 +49,7 @@ from .errors import (
 )
 from .framing import DEFAULT_MAX_MESSAGE_SIZE, Oversized
 from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
+from .methods import DEFAULT, ClientMethods
 from .session import ClientSession, HandshakeComplete, HandshakeFailed, State, UnexpectedResponse
 from .transport import DEFAULT_QUEUE_SIZE, DEFAULT_STDERR_TAIL_LINES, ChildTransport
 
@@ -88,20 +89,34 @@ DEFAULT_MAX_PAGES = 1000
 CLIENT_INFO = {"name": "mcp_stdio", "version": __version__}
 
 
-class _Default:
-    """The type of :data:`DEFAULT`: "use the client's setting"."""
-
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-DEFAULT: Any = _Default()
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
     NotificationHandler = Callable[[dict[str, Any]], Optional[Awaitable[None]]]
+    NotificationCallback = Callable[[dict[str, Any]], Optional[Awaitable[None]]]
     RequestHandler = Callable[[dict[str, Any]], Awaitable[Any]]
+    ProgressCallback = Callable[[float, Optional[float], Optional[str]], Optional[Awaitable[None]]]
+
+# The list results that a list_changed notification makes stale.
+_LIST_CHANGED = {
+    "notifications/tools/list_changed": "tools",
+    "notifications/prompts/list_changed": "prompts",
+    "notifications/resources/list_changed": "resources",
+}
+
+
+class _Progress:
+    """A request that asked for progress: its callback and its resettable timer."""
+
+    __slots__ = ("callback", "msg_id", "timeout", "limit", "timer")
+
+    def __init__(self, callback: Any, msg_id: int, timeout: float | None) -> None:
+        self.callback = callback
+        self.msg_id = msg_id
+        self.timeout = timeout  # set only when progress resets the timeout
+        self.limit = 0.0  # the maximum total deadline (loop time)
+        self.timer: asyncio.TimerHandle | None = None
 
 
 def connect(command: list[str], **options: Any) -> Client:
@@ -119,7 +134,7 @@ def connect(command: list[str], **options: Any) -> Client:
     return Client(command, **options)
 
 
-class Client:
+class Client(ClientMethods):
     """A connection to one MCP server over stdio.
 
     Args:
@@ -142,6 +157,17 @@ class Client:
         stderr_callback: called with each line the server writes on stderr.
         stderr_tail_lines: stderr lines kept for error messages.
         max_pages: pages a list method follows at most.
+        logging_callback: called with the params of each ``notifications/message``.
+        sampling_callback: coroutine function answering ``sampling/createMessage``; its
+            presence declares the ``sampling`` capability.
+        elicitation_callback: coroutine function answering ``elicitation/create`` (form
+            and URL modes); declares the ``elicitation`` capability.
+        list_roots_callback: function (or coroutine function) returning the list of roots;
+            declares the ``roots`` capability.
+        roots: a fixed list of roots (``{"uri": "file:///...", "name": ...}``), instead of
+            ``list_roots_callback``; change it with :meth:`set_roots`.
+        refresh_on_list_changed: fetch the tools, prompts or resources list again when the
+            server says it changed (the cached result is always dropped).
 
     ``close()`` is bounded by ``close_timeout + exit_timeout + 2 * terminate_timeout + 4``
     seconds whatever the server does (the last terms cover the rest of its process group
@@ -157,7 +183,8 @@ class Client:
         "close_timeout", "exit_timeout", "terminate_timeout", "max_message_size", "queue_size", "max_pages",
         "_message_handler", "_stderr_callback", "_stderr_tail_lines", "_request_handlers", "_state",
         "_session", "_transport", "_loop", "_error", "_close_task", "_stop_task", "_tasks", "_incoming",
-        "_blocked", "_deadlines", "_notifications", "_dispatcher", "_wakeup", "_drained", "_trace",
+        "_blocked", "_deadlines", "_progress", "_next_token", "_logging_callback", "_roots", "_list_roots_callback",
+        "_sampling_callback", "_elicitation_callback", "_cache", "refresh_on_list_changed", "_notifications", "_dispatcher", "_wakeup", "_drained", "_trace",
         "invalid_messages", "unexpected_responses", "__weakref__",
     )
 
@@ -180,6 +207,12 @@ class Client:
         stderr_callback: Callable[[str], object] | None = None,
         stderr_tail_lines: int = DEFAULT_STDERR_TAIL_LINES,
         max_pages: int = DEFAULT_MAX_PAGES,
+        logging_callback: NotificationCallback | None = None,
+        sampling_callback: RequestHandler | None = None,
+        elicitation_callback: RequestHandler | None = None,
+        list_roots_callback: Callable[[], Any] | None = None,
+        roots: list[dict] | None = None,
+        refresh_on_list_changed: bool = False,
     ) -> None:
         if isinstance(command, (str, bytes)):
             raise TypeError(
@@ -205,6 +238,18 @@ class Client:
         self._stderr_callback = stderr_callback
         self._stderr_tail_lines = stderr_tail_lines
         self._request_handlers: dict[str, RequestHandler] | None = None
+        self._logging_callback = logging_callback
+        self._sampling_callback = sampling_callback
+        self._elicitation_callback = elicitation_callback
+        self._list_roots_callback = list_roots_callback
+        self._roots = list(roots) if roots is not None else None
+        self.refresh_on_list_changed = refresh_on_list_changed
+        for method, handler in (("sampling/createMessage", sampling_callback),
+                                ("elicitation/create", elicitation_callback)):
+            if handler is not None:
+                self.set_request_handler(method, handler)
+        if roots is not None or list_roots_callback is not None:
+            self.set_request_handler("roots/list", self._answer_roots)
 
         self._state = State.NEW
         self._session = ClientSession(max_message_size)
@@ -219,6 +264,9 @@ class Client:
         # request future -> task waiting for room in the queue (None once we interrupted it)
         self._blocked: dict[asyncio.Future, asyncio.Task | None] | None = None
         self._deadlines: _Deadlines | None = None
+        self._progress: dict[int, _Progress] | None = None  # progress token -> its request
+        self._next_token = 0
+        self._cache: dict[str, Any] = {}  # cached list results and tool output schemas
         self._notifications: collections.deque | None = None  # created on first use
         self._dispatcher: asyncio.Task | None = None
         self._wakeup: asyncio.Future | None = None
@@ -357,7 +405,9 @@ class Client:
 
     # Requests
 
-    async def request(self, method: str, params: dict | None = None, *, timeout: Any = DEFAULT) -> Any:
+    async def request(self, method: str, params: dict | None = None, *, timeout: Any = DEFAULT,
+                      progress_callback: ProgressCallback | None = None, reset_timeout_on_progress: bool = False,
+                      max_total_timeout: float | None = None) -> Any:
         """Send a request and return its result.
 
         Args:
@@ -365,6 +415,15 @@ class Client:
             params: the params object, or ``None``.
             timeout: seconds to wait; ``None`` waits for ever; by default the client's
                 ``timeout``.
+            progress_callback: called as ``callback(progress, total, message)`` (a function
+                or coroutine function) for each ``notifications/progress`` of this request;
+                a progress token is sent in ``params._meta.progressToken``.
+            reset_timeout_on_progress: restart the timeout at each progress notification
+                (MCP basic/lifecycle, "Timeouts": implementations "MAY choose to reset the
+                timeout clock when receiving a progress notification").
+            max_total_timeout: with ``reset_timeout_on_progress``, the limit that progress
+                cannot extend ("SHOULD always enforce a maximum timeout"); ``None`` means
+                ten times ``timeout``.
 
         Raises:
             RemoteError: the server answered with an error.
@@ -378,6 +437,9 @@ class Client:
             timeout = self.timeout
         loop = self._loop
         assert loop is not None
+        if progress_callback is not None:
+            return await self._request_with_progress(method, params, timeout, progress_callback,
+                                                     reset_timeout_on_progress, max_total_timeout)
         future = loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
         timer = None
@@ -400,6 +462,37 @@ class Client:
             if timer is not None:
                 timer.cancel()
 
+    async def _request_with_progress(self, method: str, params: dict | None, timeout: float | None,
+                                     callback: ProgressCallback, reset: bool, max_total: float | None) -> Any:
+        loop = self._loop
+        assert loop is not None
+        self._next_token += 1
+        token = self._next_token
+        params = dict(params or {})
+        params["_meta"] = dict(params.get("_meta") or {}, progressToken=token)
+        future = loop.create_future()
+        msg_id, data = self._session.send_request(method, params, future)
+        progress = _Progress(callback, msg_id, timeout if reset else None)
+        if timeout:
+            progress.limit = loop.time() + (max_total if max_total is not None else 10 * timeout)
+            progress.timer = loop.call_later(timeout, self._expire, msg_id, timeout)
+        if self._progress is None:
+            self._progress = {}
+        self._progress[token] = progress
+        try:
+            if self._trace:
+                logger.debug("> %s", data[:1000])
+            if not self._transport.send_nowait(data):  # type: ignore[union-attr]
+                await self._send_blocking(data, future)
+            return await future
+        except asyncio.CancelledError:
+            self._abandon(msg_id, "cancelled by the caller")
+            raise
+        finally:
+            del self._progress[token]
+            if progress.timer is not None:
+                progress.timer.cancel()
+
     async def notify(self, method: str, params: dict | None = None) -> None:
         """Send a notification (no answer is expected)."""
         if self._state is not State.READY:
@@ -413,31 +506,6 @@ class Client:
     async def ping(self, *, timeout: Any = DEFAULT) -> None:
         """Check that the server answers (MCP basic/utilities/ping)."""
         await self.request("ping", None, timeout=timeout)
-
-    async def list_tools(self, cursor: str | None = None, *, page: bool = False,
-                         timeout: Any = DEFAULT) -> dict:
-        """Return the server's tools as a ``tools/list`` result.
-
-        By default every page is fetched and the result is ``{"tools": [...all...]}``.
-        With ``cursor`` (or ``page=True``) only that one page is returned, ``nextCursor``
-        included.
-
-        Raises:
-            RemoteProtocolError: the server's cursors loop, or it returns more than
-                ``max_pages`` pages.
-        """
-        return await self._list("tools/list", "tools", cursor, page, timeout)
-
-    async def call_tool(self, name: str, arguments: dict | None = None, *, timeout: Any = DEFAULT) -> dict:
-        """Call a tool and return its ``CallToolResult`` dict.
-
-        A tool that fails reports it inside the result (``isError: true``); see
-        :func:`mcp_stdio.tool_text` and :func:`mcp_stdio.is_error`.
-        """
-        params: dict = {"name": name}
-        if arguments is not None:
-            params["arguments"] = arguments
-        return await self.request("tools/call", params, timeout=timeout)
 
     def set_request_handler(self, method: str, handler: RequestHandler | None) -> None:
         """Answer the server's requests for ``method`` with ``handler(params)``.
@@ -457,7 +525,15 @@ class Client:
     # Private methods
 
     def _capabilities(self) -> dict:
-        return {}
+        """Return the capabilities to declare: only those with a handler (MCP basic/lifecycle)."""
+        capabilities: dict = {}
+        if self._roots is not None or self._list_roots_callback is not None:
+            capabilities["roots"] = {"listChanged": True}
+        if self._sampling_callback is not None:
+            capabilities["sampling"] = {}
+        if self._elicitation_callback is not None:
+            capabilities["elicitation"] = {"form": {}, "url": {}}
+        return capabilities
 
     def _raise_not_ready(self, method: str) -> None:
         if self._error is not None:
@@ -683,38 +759,83 @@ class Client:
     # Messages from the server
 
     def _notification(self, message: Notification) -> None:
-        if message.method == "notifications/cancelled":
+        method = message.method
+        params = message.params or {}
+        if method == "notifications/progress":
+            self._progress_received(params)
+        elif method == "notifications/cancelled":
             # MCP basic/utilities/cancellation: the receiver SHOULD "Stop processing the
             # cancelled request" and "Not send a response for the cancelled request".
-            request_id = (message.params or {}).get("requestId")
+            request_id = params.get("requestId")
             task = self._incoming.get(request_id) if self._incoming else None  # type: ignore[arg-type]
             if task is not None:
                 task.cancel()
-        if self._message_handler is None:
+        elif method == "notifications/message":
+            if self._logging_callback is not None:
+                self._deliver(self._logging_callback, (params,))
+        elif method in _LIST_CHANGED:
+            key = _LIST_CHANGED[method]
+            self._cache.pop(key, None)
+            if key == "tools":
+                self._cache.pop("output_schemas", None)
+            if self.refresh_on_list_changed and self._state is State.READY:
+                self._spawn(self._refresh(key))
+        if self._message_handler is not None:
+            self._deliver(self._message_handler, ({"method": method, "params": params},))
+
+    def _progress_received(self, params: dict) -> None:
+        progress = self._progress.get(params.get("progressToken")) if self._progress else None  # type: ignore[arg-type]
+        if progress is None:
             return
+        if progress.timeout is not None and progress.timer is not None:
+            loop = self._loop
+            assert loop is not None
+            remaining = progress.limit - loop.time()
+            if remaining > 0:
+                progress.timer.cancel()
+                progress.timer = loop.call_later(min(progress.timeout, remaining), self._expire,
+                                                 progress.msg_id, progress.timeout)
+        self._deliver(progress.callback, (params.get("progress"), params.get("total"), params.get("message")))
+
+    def _deliver(self, callback: Any, args: tuple) -> None:
+        """Queue a user callback; one dispatcher task runs them in order."""
         if self._notifications is None:
             self._notifications = collections.deque()
-        self._notifications.append({"method": message.method, "params": message.params or {}})
+        self._notifications.append((callback, args))
         if self._dispatcher is None:
             self._dispatcher = self._loop.create_task(self._dispatch_notifications())  # type: ignore[union-attr]
         elif self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
 
+    async def _refresh(self, key: str) -> None:
+        try:
+            await getattr(self, f"list_{key}")()
+        except MCPStdioError as exc:
+            logger.warning("refreshing %s after list_changed failed: %s", key, exc)
+
+    async def _answer_roots(self, params: dict) -> dict:
+        if self._list_roots_callback is not None:
+            roots = self._list_roots_callback()
+            if hasattr(roots, "__await__"):
+                roots = await roots
+        else:
+            roots = self._roots
+        return {"roots": list(roots or ())}
+
     async def _dispatch_notifications(self) -> None:
         queue = self._notifications
-        handler = self._message_handler
-        assert handler is not None and queue is not None
+        assert queue is not None
         while True:
             while queue:
-                item = queue[0]
+                callback, args = queue[0]
                 try:
-                    outcome = handler(item)
+                    outcome = callback(*args)
                     if outcome is not None and hasattr(outcome, "__await__"):
                         await outcome
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    logger.exception("message_handler raised on %s", item["method"])
+                    logger.exception("notification callback %r raised", callback)
                 queue.popleft()
             self._wakeup = self._loop.create_future()  # type: ignore[union-attr]
             await self._wakeup

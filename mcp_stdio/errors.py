@@ -11,6 +11,7 @@ The tree::
     │   └── MessageTooLarge           the server wrote a line over ``max_message_size``
     ├── ProtocolError
     │   ├── LocalProtocolError        we were asked to do something the protocol forbids
+    │   │   └── CapabilityError       the server did not declare the capability a method needs
     │   └── RemoteProtocolError       the server broke the protocol
     ├── RemoteError                   the server answered a request with a JSON-RPC error
     ├── RequestTimeout                no answer in time (also a builtin ``TimeoutError``)
@@ -33,6 +34,7 @@ __all__ = [
     "ProtocolError",
     "LocalProtocolError",
     "RemoteProtocolError",
+    "CapabilityError",
     "RemoteError",
     "RequestTimeout",
     "ClientClosedError",
@@ -198,6 +200,23 @@ class ProtocolError(MCPStdioError):
 
 class LocalProtocolError(ProtocolError):
     """This side was asked to do something the protocol forbids (a programming error)."""
+
+
+class CapabilityError(LocalProtocolError):
+    """The server did not declare the capability that a method needs.
+
+    MCP 2025-11-25, basic/lifecycle, "Operation": both parties "MUST: Only use capabilities
+    that were successfully negotiated".
+
+    Attributes:
+        method: the method refused.
+        capability: the missing capability, as a dotted path (``resources.subscribe``).
+    """
+
+    def __init__(self, method: str, capability: str) -> None:
+        self.method = method
+        self.capability = capability
+        super().__init__(f"{method}: the server did not declare the {capability!r} capability")
 
 
 class RemoteProtocolError(ProtocolError):
