@@ -1,13 +1,6 @@
-"""The reference MCP server, on the same sans-I/O core as the client.
+"""An MCP server over stdio, on the same sans-I/O core as the client.
 
-Run it with ``python -m mcp_stdio.server``. It speaks the handshake-era protocol over stdio
-and serves these tools:
-
-* ``echo(text)``: returns ``text`` as one text block;
-* ``add(a, b)``: returns ``a + b``;
-* ``sleep(seconds)``: waits, then returns ``"slept"`` (for timeout tests);
-* ``blob(size)``: returns a text block of ``size`` bytes (for large-message benchmarks).
-
+``python -m mcp_stdio.server`` runs the reference server (see :mod:`mcp_stdio.reference`).
 Write your own with the decorator API::
 
     from mcp_stdio.server import Server
@@ -21,39 +14,48 @@ Write your own with the decorator API::
 
     server.run()
 
-The input schema of a tool comes from its signature (``str``, ``int``, ``float``, ``bool``,
-``list``, ``dict`` and their ``Optional`` forms; parameters without a default are
-required), its description from the docstring.
+Decorators: :meth:`Server.tool`, :meth:`Server.resource` (a fixed URI),
+:meth:`Server.resource_template` (``scheme://path/{var}``), :meth:`Server.prompt` and
+:meth:`Server.completion`. Input schemas and prompt arguments come from the function's
+signature (``str``, ``int``, ``float``, ``bool``, ``list``, ``dict`` and their ``Optional``
+forms; parameters without a default are required), descriptions from docstrings. A
+parameter named ``ctx`` receives a :class:`Context`: progress, logging, cancellation, and
+requests to the client (sampling, elicitation, roots).
 
 Theory of operation
 -------------------
 The server is a plain blocking loop: read what stdin has, answer every complete message,
 write all answers in one call, repeat; at end of input answer what is left and exit. It
-imports neither asyncio nor threads, so it starts in a few milliseconds: the benchmarks
-spawn it by the thousand. Set ``MCP_STDIO_SERVER_STATS`` to a file name and it appends one
-JSON line of counters to that file when it exits (the benchmarks check with it that every
-handshake really happened).
+imports neither asyncio nor threads, so it starts in a few milliseconds (the benchmarks
+spawn it by the thousand). A tool runs to completion before the next message is handled;
+while it runs it can still see cancellations (:meth:`Context.is_cancelled` reads what has
+arrived without blocking) and wait for the client's answer to a request of its own (other
+messages that arrive meanwhile are kept and handled afterwards, pings at once).
+
+Set ``MCP_STDIO_SERVER_STATS`` to a file name and the server appends one JSON line of
+counters to that file when it exits (the benchmarks check with it that every handshake
+really happened).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 
-
 from . import __version__
-from .errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND
+from .errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND
 from .framing import Oversized
-from .jsonrpc import InvalidMessage, Notification, Request
+from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
 from .session import Endpoint, negotiate_version
 
 TYPE_CHECKING = False  # typing is not imported at run time: the server must start fast
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-__all__ = ["Server", "ToolError", "main", "build_reference_server"]
+__all__ = ["Server", "Context", "ToolError", "ClientRequestError", "main"]
 
 # What a parameter annotation (as a string, PEP 563) maps to in JSON Schema.
 _SCHEMA_TYPES = {
@@ -69,19 +71,42 @@ _SCHEMA_TYPES = {
 # Read size: the same as asyncio's pipe transports use.
 READ_SIZE = 256 * 1024
 
+# MCP server/utilities/logging: the syslog severities, lowest first.
+_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+
 
 class ToolError(Exception):
     """Raise from a tool to report a failure to the model (a result with ``isError``)."""
 
 
-class _Tool:
-    __slots__ = ("name", "func", "definition", "params")
+class ClientRequestError(Exception):
+    """The client answered a request of the server (sampling, elicitation...) with an error."""
 
-    def __init__(self, name: str, func: Callable, definition: dict, params: tuple[str, ...]) -> None:
-        self.name = name
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        self.code = code
+        self.message = message
+        self.data = data
+        super().__init__(f"{message} (code {code})")
+
+
+class _ParamsError(Exception):
+    """Invalid params: answered with -32602 (or the code given)."""
+
+    def __init__(self, message: str, code: int = INVALID_PARAMS) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+class _Entry:
+    __slots__ = ("func", "definition", "params", "wants_ctx", "pattern")
+
+    def __init__(self, func: Callable, definition: dict, params: tuple[str, ...] = (),
+                 pattern: Any = None) -> None:
         self.func = func
         self.definition = definition
-        self.params = params
+        self.params = tuple(p for p in params if p != "ctx")
+        self.wants_ctx = "ctx" in params
+        self.pattern = pattern
 
 
 def _annotation_schema(annotation: Any) -> dict:
@@ -91,9 +116,9 @@ def _annotation_schema(annotation: Any) -> dict:
         inner = _annotation_schema(text[9:-1])
         return {"anyOf": [inner, {"type": "null"}]} if inner else {}
     if "|" in text:
-        parts = [part for part in text.split("|") if part != "None"]
-        schemas = [_annotation_schema(part) for part in parts]
-        if "None" in text.split("|"):
+        parts = text.split("|")
+        schemas = [_annotation_schema(part) for part in parts if part != "None"]
+        if "None" in parts:
             schemas.append({"type": "null"})
         return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
     base = text.split("[", 1)[0]
@@ -101,22 +126,24 @@ def _annotation_schema(annotation: Any) -> dict:
     return dict(_SCHEMA_TYPES.get(base, {}))
 
 
-def _signature_schema(func: Callable) -> tuple[dict, tuple[str, ...]]:
-    """Build a JSON Schema for the parameters of ``func`` without importing inspect."""
+def _signature(func: Callable) -> tuple[dict, tuple[str, ...], dict[str, str]]:
+    """Return the parameters' JSON Schema, their names, and which are required (no inspect)."""
     code = func.__code__
     names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
     defaults = func.__defaults__ or ()
     kwdefaults = func.__kwdefaults__ or {}
-    positional = names[: code.co_argcount]
-    first_default = len(positional) - len(defaults)
+    positional = code.co_argcount
+    first_default = positional - len(defaults)
     annotations = getattr(func, "__annotations__", {})
     properties: dict = {}
     required: list = []
     for index, name in enumerate(names):
+        if name == "ctx":
+            continue
         schema = _annotation_schema(annotations[name]) if name in annotations else {}
-        has_default = (index >= first_default) if index < len(positional) else (name in kwdefaults)
+        has_default = index >= first_default if index < positional else name in kwdefaults
         if has_default:
-            default = defaults[index - first_default] if index < len(positional) else kwdefaults[name]
+            default = defaults[index - first_default] if index < positional else kwdefaults[name]
             if default is None or isinstance(default, (str, int, float, bool)):
                 schema["default"] = default
         else:
@@ -125,11 +152,15 @@ def _signature_schema(func: Callable) -> tuple[dict, tuple[str, ...]]:
     schema = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
-    return schema, tuple(names)
+    return schema, tuple(names), {name: "required" for name in required}
+
+
+def _describe(func: Callable, description: str | None) -> str:
+    return description if description is not None else (func.__doc__ or "").strip()
 
 
 def _tool_result(value: Any) -> dict:
-    if isinstance(value, dict) and "content" in value and isinstance(value["content"], list):
+    if isinstance(value, dict) and isinstance(value.get("content"), list):
         return value  # already a CallToolResult
     if isinstance(value, str):
         return {"content": [{"type": "text", "text": value}]}
@@ -141,6 +172,79 @@ def _tool_result(value: Any) -> dict:
     return {"content": [{"type": "text", "text": json.dumps(value, ensure_ascii=False)}]}
 
 
+class Context:
+    """What a tool, resource or prompt function gets in its ``ctx`` parameter."""
+
+    def __init__(self, server: Server, request_id: Any, progress_token: Any) -> None:
+        self._server = server
+        self.request_id = request_id
+        self.progress_token = progress_token
+
+    @property
+    def client_capabilities(self) -> dict:
+        """Return the capabilities the client declared."""
+        return self._server.client_capabilities
+
+    def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
+        """Send ``notifications/progress`` if the client asked for progress (a token)."""
+        if self.progress_token is None:
+            return
+        params: dict = {"progressToken": self.progress_token, "progress": progress}
+        if total is not None:
+            params["total"] = total
+        if message is not None and self._server.protocol_version >= "2025-03-26":
+            params["message"] = message
+        self._server.notify("notifications/progress", params)
+
+    def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        """Send ``notifications/message`` if ``level`` is at or above the client's level."""
+        self._server.log(level, data, logger)
+
+    def is_cancelled(self) -> bool:
+        """Return whether the client cancelled this request (reads pending input, never blocks)."""
+        self._server._poll()
+        return self.request_id in self._server._cancelled
+
+    def request(self, method: str, params: dict | None = None) -> Any:
+        """Send a request to the client and wait for its result.
+
+        Raises:
+            ClientRequestError: the client answered with an error.
+        """
+        return self._server.request(method, params)
+
+    def sample(self, messages: list[dict], max_tokens: int, **options: Any) -> dict:
+        """Ask the client's model for a message (``sampling/createMessage``)."""
+        self._require("sampling")
+        return self.request("sampling/createMessage", dict(options, messages=messages, maxTokens=max_tokens))
+
+    def elicit(self, message: str, requested_schema: dict) -> dict:
+        """Ask the user for input through the client (``elicitation/create``, form mode)."""
+        self._require("elicitation")
+        params: dict = {"message": message, "requestedSchema": requested_schema}
+        if self._server.protocol_version >= "2025-11-25":
+            params["mode"] = "form"
+        return self.request("elicitation/create", params)
+
+    def elicit_url(self, message: str, url: str, elicitation_id: str) -> dict:
+        """Send the user to a URL through the client (``elicitation/create``, URL mode, 2025-11-25)."""
+        self._require("elicitation.url")
+        return self.request("elicitation/create", {"mode": "url", "message": message, "url": url,
+                                                   "elicitationId": elicitation_id})
+
+    def list_roots(self) -> list[dict]:
+        """Return the client's roots (``roots/list``)."""
+        self._require("roots")
+        return self.request("roots/list").get("roots", [])
+
+    def _require(self, capability: str) -> None:
+        node: Any = self.client_capabilities
+        for part in capability.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise ToolError(f"the client does not support {capability}")
+            node = node[part]
+
+
 class Server:
     """A handshake-era MCP server over stdio.
 
@@ -148,66 +252,196 @@ class Server:
         name: ``serverInfo.name``.
         version: ``serverInfo.version``.
         instructions: optional ``instructions`` for the client.
+        page_size: the most items per page of a list result (``None``: one page).
     """
 
-    def __init__(self, name: str = "mcp_stdio-reference", version: str = __version__,
-                 instructions: str | None = None) -> None:
+    def __init__(self, name: str = "mcp_stdio-server", version: str = __version__,
+                 instructions: str | None = None, page_size: int | None = None) -> None:
         self.name = name
         self.version = version
         self.instructions = instructions
-        self._tools: dict[str, _Tool] = {}
+        self.page_size = page_size
+        self._tools: dict[str, _Entry] = {}
+        self._resources: dict[str, _Entry] = {}
+        self._templates: list[_Entry] = []
+        self._prompts: dict[str, _Entry] = {}
+        self._completions: dict[tuple, Callable] = {}
+        self._subscriptions: set[str] = set()
+        self._tasks: dict[str, dict] = {}
+        self._log_level = "info"
         self.stats = {"initialize": 0, "requests": 0, "notifications": 0, "invalid": 0}
         self._out: list[bytes] = []
         self._endpoint = Endpoint(max_message_size=None)
-        self.protocol_version: str | None = None
+        self._cancelled: set = set()
+        self._deferred: list = []
+        self._waiting: dict[Any, Any] = {}  # our request id -> its answer, once it came
+        self._read: Callable[[], bytes] | None = None  # blocking read, while run() runs
+        self._poll_fd: int | None = None
+        self._write_fd: int | None = None
+        self.protocol_version = ""
+        self.client_capabilities: dict = {}
 
-    # Public methods
+    # Registration
 
-    def tool(self, name: str | None = None, *, description: str | None = None,
-             title: str | None = None, output_schema: dict | None = None) -> Callable[[Callable], Callable]:
+    def tool(self, name: str | None = None, *, description: str | None = None, title: str | None = None,
+             output_schema: dict | None = None, annotations: dict | None = None) -> Callable[[Callable], Callable]:
         """Register the decorated function as a tool.
 
         Args:
             name: the tool's name (default: the function's name).
             description: default: the function's docstring.
             title: a human-readable title.
-            output_schema: JSON Schema of the tool's structured result, if it returns one.
+            output_schema: JSON Schema of the tool's structured result (a returned dict
+                becomes ``structuredContent``).
+            annotations: tool annotations (``readOnlyHint``...).
         """
 
         def register(func: Callable) -> Callable:
-            tool_name = name or func.__name__
-            input_schema, params = _signature_schema(func)
-            definition: dict = {"name": tool_name, "inputSchema": input_schema}
-            doc = description if description is not None else (func.__doc__ or "").strip()
-            if doc:
-                definition["description"] = doc
-            if title:
-                definition["title"] = title
-            if output_schema is not None:
-                definition["outputSchema"] = output_schema
-            self._tools[tool_name] = _Tool(tool_name, func, definition, params)
+            input_schema, params, _ = _signature(func)
+            definition: dict = {"name": name or func.__name__, "inputSchema": input_schema}
+            for key, value in (("description", _describe(func, description)), ("title", title),
+                               ("outputSchema", output_schema), ("annotations", annotations)):
+                if value:
+                    definition[key] = value
+            self._tools[definition["name"]] = _Entry(func, definition, params)
             return func
 
         return register
 
+    def resource(self, uri: str, *, name: str | None = None, description: str | None = None,
+                 mime_type: str = "text/plain") -> Callable[[Callable], Callable]:
+        """Register the decorated function as the resource at ``uri``.
+
+        The function returns ``str`` (text) or ``bytes`` (sent as base64 ``blob``).
+        """
+
+        def register(func: Callable) -> Callable:
+            definition = {"uri": uri, "name": name or func.__name__, "mimeType": mime_type}
+            text = _describe(func, description)
+            if text:
+                definition["description"] = text
+            self._resources[uri] = _Entry(func, definition, _signature(func)[1])
+            return func
+
+        return register
+
+    def resource_template(self, uri_template: str, *, name: str | None = None, description: str | None = None,
+                          mime_type: str = "text/plain") -> Callable[[Callable], Callable]:
+        """Register a resource template such as ``notes://{folder}/{name}``.
+
+        Each ``{variable}`` matches one path segment and is passed to the function by name.
+        """
+
+        def register(func: Callable) -> Callable:
+            parts = re.split(r"\{(\w+)\}", uri_template)
+            pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)"
+                              for i, part in enumerate(parts))
+            definition = {"uriTemplate": uri_template, "name": name or func.__name__, "mimeType": mime_type}
+            text = _describe(func, description)
+            if text:
+                definition["description"] = text
+            self._templates.append(_Entry(func, definition, _signature(func)[1], re.compile(f"^{pattern}$")))
+            return func
+
+        return register
+
+    def prompt(self, name: str | None = None, *, description: str | None = None,
+               title: str | None = None) -> Callable[[Callable], Callable]:
+        """Register the decorated function as a prompt; its parameters are the arguments.
+
+        It returns a string (one user message) or a list of ``{"role", "content"}`` messages.
+        """
+
+        def register(func: Callable) -> Callable:
+            schema, params, required = _signature(func)
+            arguments = [{"name": arg, "required": arg in required} for arg in schema["properties"]]
+            definition: dict = {"name": name or func.__name__, "arguments": arguments}
+            for key, value in (("description", _describe(func, description)), ("title", title)):
+                if value:
+                    definition[key] = value
+            self._prompts[definition["name"]] = _Entry(func, definition, params)
+            return func
+
+        return register
+
+    def completion(self, ref: str, argument: str) -> Callable[[Callable], Callable]:
+        """Register completions for ``argument`` of a prompt (by name) or a template (by URI template).
+
+        The function takes ``(value, context_arguments)`` and returns a list of strings.
+        """
+
+        def register(func: Callable) -> Callable:
+            self._completions[(ref, argument)] = func
+            return func
+
+        return register
+
+    # Sending from tools
+
+    def notify(self, method: str, params: dict | None = None) -> None:
+        """Send a notification to the client now."""
+        self._out.append(self._endpoint.send_notification(method, params))
+        self._flush()
+
+    def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        """Send ``notifications/message`` if ``level`` is at or above the client's level."""
+        if _LEVELS.index(level) < _LEVELS.index(self._log_level):
+            return
+        params: dict = {"level": level, "data": data}
+        if logger:
+            params["logger"] = logger
+        self.notify("notifications/message", params)
+
+    def notify_resource_updated(self, uri: str) -> None:
+        """Tell a subscribed client that ``uri`` changed."""
+        if uri in self._subscriptions:
+            self.notify("notifications/resources/updated", {"uri": uri})
+
+    def notify_list_changed(self, kind: str) -> None:
+        """Tell the client that the ``tools``, ``prompts`` or ``resources`` list changed."""
+        self.notify(f"notifications/{kind}/list_changed")
+
+    def request(self, method: str, params: dict | None = None) -> Any:
+        """Send a request to the client and wait for its answer (only inside :meth:`run`).
+
+        Raises:
+            ClientRequestError: the client answered with an error.
+        """
+        if self._read is None:
+            raise RuntimeError("requests to the client need the blocking loop of run()")
+        msg_id, data = self._endpoint.send_request(method, params)
+        self._out.append(data)
+        self._flush()
+        while msg_id not in self._waiting:
+            chunk = self._read()
+            if not chunk:
+                raise ClientRequestError(INTERNAL_ERROR, "the client closed the connection")
+            self._absorb(self._endpoint.receive_data(chunk))
+        answer = self._waiting.pop(msg_id)
+        if answer.__class__ is ErrorResponse:
+            raise ClientRequestError(answer.code, answer.message, answer.data)
+        return answer.result
+
+    # Serving
+
     def receive(self, data: bytes) -> bytes:
         """Handle bytes from the client; return the bytes to write back (sans-I/O entry)."""
-        for event in self._endpoint.receive_data(data):
-            self._handle(event)
+        self._handle_all(self._endpoint.receive_data(data))
         return self._take_output()
 
     def receive_eof(self) -> bytes:
         """Handle the end of input; return the last bytes to write."""
-        for event in self._endpoint.receive_eof():
-            self._handle(event)
+        self._handle_all(self._endpoint.receive_eof())
         return self._take_output()
 
     def run(self, stdin_fd: int = 0, stdout_fd: int = 1) -> None:
         """Serve on the given file descriptors until end of input."""
-        read = os.read
+        self._read = lambda: os.read(stdin_fd, READ_SIZE)
+        self._poll_fd = stdin_fd
+        self._write_fd = stdout_fd
         try:
             while True:
-                data = read(stdin_fd, READ_SIZE)
+                data = self._read()
                 if not data:
                     break
                 out = self.receive(data)
@@ -219,31 +453,78 @@ class Server:
         except BrokenPipeError:
             pass  # the client went away; nothing is left to answer
         finally:
+            self._read = None
             self._write_stats()
 
     # Private methods
+
+    def _flush(self) -> None:
+        if self._write_fd is not None and self._out:
+            _write_all(self._write_fd, self._take_output())
 
     def _take_output(self) -> bytes:
         out, self._out = self._out, []
         return b"".join(out)
 
+    def _poll(self) -> None:
+        """Read whatever input is ready, without blocking, and absorb it."""
+        if self._poll_fd is None:
+            return
+        import select
+
+        while select.select([self._poll_fd], [], [], 0)[0]:
+            chunk = os.read(self._poll_fd, READ_SIZE)
+            if not chunk:
+                return
+            self._absorb(self._endpoint.receive_data(chunk))
+
+    def _absorb(self, events: list) -> None:
+        """Take in events that arrived while a request is running: answers and
+        cancellations now, pings now, everything else after the running request."""
+        for event in events:
+            kind = event.__class__
+            if kind is Response or kind is ErrorResponse:
+                self._waiting[event.id] = event
+            elif kind is Notification and event.method == "notifications/cancelled":
+                self._cancelled.add((event.params or {}).get("requestId"))
+            elif kind is Request and event.method == "ping":
+                self._out.append(self._endpoint.send_result(event.id, {}))
+                self._flush()
+            else:
+                self._deferred.append(event)
+
+    def _handle_all(self, events: list) -> None:
+        # Cancellations in this batch apply to the requests before them that are not
+        # yet handled: MCP basic/utilities/cancellation, the receiver SHOULD "Not send a
+        # response for the cancelled request".
+        for event in events:
+            if event.__class__ is Notification and event.method == "notifications/cancelled":
+                self._cancelled.add((event.params or {}).get("requestId"))
+        for event in events:
+            self._handle(event)
+            while self._deferred:
+                self._handle(self._deferred.pop(0))
+
     def _handle(self, event: Any) -> None:
         kind = event.__class__
         if kind is Request:
             self.stats["requests"] += 1
+            if event.id in self._cancelled:
+                self._cancelled.discard(event.id)
+                return
             self._out.append(self._answer(event))
+            self._cancelled.discard(event.id)
         elif kind is Notification:
             self.stats["notifications"] += 1
         elif kind is InvalidMessage:
             self.stats["invalid"] += 1
-            if event.id is not None:
-                self._out.append(self._endpoint.send_error(event.id, event.code, event.reason))
-            else:
-                # JSON-RPC 2.0 section 5: a parse error is answered with a null id.
-                self._out.append(self._endpoint.send_error(None, event.code, event.reason))
+            # JSON-RPC 2.0 section 5: a request that cannot be read gets an error, with a
+            # null id when its id cannot be read either.
+            self._out.append(self._endpoint.send_error(event.id, event.code, event.reason))
         elif kind is Oversized:  # pragma: no cover - the server sets no limit
             self.stats["invalid"] += 1
-        # Responses: this server sends no requests, so any answer is unexpected: ignored.
+        elif kind is Response or kind is ErrorResponse:
+            self._waiting[event.id] = event
 
     def _answer(self, request: Request) -> bytes:
         endpoint = self._endpoint
@@ -251,51 +532,216 @@ class Server:
         if handler is None:
             return endpoint.send_error(request.id, METHOD_NOT_FOUND, f"Method not found: {request.method}")
         try:
-            result = handler(self, request.params or {})
+            result = handler(self, request.params or {}, request.id)
         except _ParamsError as exc:
-            return endpoint.send_error(request.id, INVALID_PARAMS, str(exc))
+            return endpoint.send_error(request.id, exc.code, str(exc))
         except Exception as exc:  # the server must answer, whatever a handler did
             return endpoint.send_error(request.id, INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
         return endpoint.send_result(request.id, result)
 
-    def _initialize(self, params: dict) -> dict:
+    def _capabilities(self) -> dict:
+        capabilities: dict = {"tools": {"listChanged": True}, "logging": {}}
+        if self._resources or self._templates:
+            capabilities["resources"] = {"subscribe": True, "listChanged": True}
+        if self._prompts:
+            capabilities["prompts"] = {"listChanged": True}
+        if self._completions and self.protocol_version >= "2025-03-26":
+            capabilities["completions"] = {}
+        if self.protocol_version >= "2025-11-25":
+            capabilities["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
+        return capabilities
+
+    def _page(self, items: list, params: dict, key: str) -> dict:
+        start = 0
+        cursor = params.get("cursor")
+        if cursor is not None:
+            if not (isinstance(cursor, str) and cursor.isdigit() and int(cursor) <= len(items)):
+                raise _ParamsError(f"invalid cursor {cursor!r}")
+            start = int(cursor)
+        end = len(items) if self.page_size is None else start + self.page_size
+        result: dict = {key: items[start:end]}
+        if end < len(items):
+            result["nextCursor"] = str(end)
+        return result
+
+    def _call(self, entry: _Entry, arguments: dict, request_id: Any, params: dict) -> Any:
+        if entry.wants_ctx:
+            token = (params.get("_meta") or {}).get("progressToken")
+            arguments = dict(arguments, ctx=Context(self, request_id, token))
+        return entry.func(**arguments)
+
+    # Handlers (method -> function, see _HANDLERS)
+
+    def _initialize(self, params: dict, request_id: Any) -> dict:
         self.stats["initialize"] += 1
         self.protocol_version = negotiate_version(params.get("protocolVersion"))
-        result: dict = {
-            "protocolVersion": self.protocol_version,
-            "capabilities": {"tools": {"listChanged": False}},
-            "serverInfo": {"name": self.name, "version": self.version},
-        }
+        self.client_capabilities = params.get("capabilities") or {}
+        result: dict = {"protocolVersion": self.protocol_version, "capabilities": self._capabilities(),
+                        "serverInfo": {"name": self.name, "version": self.version}}
         if self.instructions:
             result["instructions"] = self.instructions
         return result
 
-    def _list_tools(self, params: dict) -> dict:
-        return {"tools": [tool.definition for tool in self._tools.values()]}
+    def _ping(self, params: dict, request_id: Any) -> dict:
+        return {}
 
-    def _call_tool(self, params: dict) -> dict:
+    def _list_tools(self, params: dict, request_id: Any) -> dict:
+        tools = []
+        for entry in self._tools.values():
+            definition = entry.definition
+            if self.protocol_version < "2025-06-18":  # outputSchema and title came in 2025-06-18
+                definition = {k: v for k, v in definition.items() if k not in ("outputSchema", "title")}
+            elif self.protocol_version >= "2025-11-25":
+                definition = dict(definition, execution={"taskSupport": "optional"})
+            tools.append(definition)
+        return self._page(tools, params, "tools")
+
+    def _call_tool(self, params: dict, request_id: Any) -> dict:
         name = params.get("name")
-        tool = self._tools.get(name)  # type: ignore[arg-type]
-        if tool is None:
+        entry = self._tools.get(name)  # type: ignore[arg-type]
+        if entry is None:
             # MCP 2025-11-25, server/tools "Error Handling": unknown tools are a protocol
             # error (-32602), unlike failures inside a tool.
             raise _ParamsError(f"Unknown tool: {name!r}")
         arguments = params.get("arguments") or {}
         if not isinstance(arguments, dict):
             raise _ParamsError("arguments must be an object")
-        unknown = [key for key in arguments if key not in tool.params]
+        task = params.get("task")
+        if task is not None and self.protocol_version >= "2025-11-25":
+            return self._create_task(entry, arguments, request_id, params, task)
+        return self._run_tool(entry, arguments, request_id, params)
+
+    def _run_tool(self, entry: _Entry, arguments: dict, request_id: Any, params: dict) -> dict:
+        unknown = [key for key in arguments if key not in entry.params]
         try:
             if unknown:
                 raise ToolError(f"unexpected arguments: {', '.join(sorted(unknown))}")
-            return _tool_result(tool.func(**arguments))
+            result = _tool_result(self._call(entry, arguments, request_id, params))
         except Exception as exc:
             # MCP 2025-11-25, server/tools: tool execution errors are reported "in the result
             # object, not as an MCP protocol-level error", with isError set, so that the model
             # can see them and correct itself.
             message = str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
             return {"content": [{"type": "text", "text": message}], "isError": True}
+        if self.protocol_version < "2025-06-18":
+            result.pop("structuredContent", None)
+        return result
 
-    def _ping(self, params: dict) -> dict:
+    def _create_task(self, entry: _Entry, arguments: dict, request_id: Any, params: dict, task: dict) -> dict:
+        # MCP 2025-11-25, basic/utilities/tasks: the receiver answers a task-augmented
+        # request with CreateTaskResult at once; this server runs the tool to the end
+        # before answering, so the task is already complete.
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        task_id = os.urandom(8).hex()
+        result = self._run_tool(entry, arguments, request_id, params)
+        state = {"taskId": task_id, "status": "failed" if result.get("isError") else "completed",
+                 "createdAt": now, "lastUpdatedAt": now, "ttl": task.get("ttl")}
+        self._tasks[task_id] = {"task": state, "result": result}
+        return {"task": dict(state)}
+
+    def _task(self, params: dict) -> dict:
+        entry = self._tasks.get(params.get("taskId"))  # type: ignore[arg-type]
+        if entry is None:
+            raise _ParamsError(f"Unknown task: {params.get('taskId')!r}")
+        return entry
+
+    def _get_task(self, params: dict, request_id: Any) -> dict:
+        return dict(self._task(params)["task"])
+
+    def _task_result(self, params: dict, request_id: Any) -> dict:
+        entry = self._task(params)
+        result = dict(entry["result"])
+        result["_meta"] = {"io.modelcontextprotocol/related-task": {"taskId": entry["task"]["taskId"]}}
+        return result
+
+    def _list_tasks(self, params: dict, request_id: Any) -> dict:
+        return self._page([dict(entry["task"]) for entry in self._tasks.values()], params, "tasks")
+
+    def _cancel_task(self, params: dict, request_id: Any) -> dict:
+        entry = self._task(params)
+        if entry["task"]["status"] in ("completed", "failed", "cancelled"):
+            raise _ParamsError(f"task {entry['task']['taskId']} is already {entry['task']['status']}")
+        entry["task"]["status"] = "cancelled"
+        return dict(entry["task"])
+
+    def _list_resources(self, params: dict, request_id: Any) -> dict:
+        return self._page([entry.definition for entry in self._resources.values()], params, "resources")
+
+    def _list_templates(self, params: dict, request_id: Any) -> dict:
+        return self._page([entry.definition for entry in self._templates], params, "resourceTemplates")
+
+    def _find_resource(self, uri: Any) -> tuple[_Entry, dict]:
+        if uri in self._resources:
+            return self._resources[uri], {}
+        for entry in self._templates:
+            match = entry.pattern.match(uri) if isinstance(uri, str) else None
+            if match:
+                return entry, match.groupdict()
+        # MCP 2025-11-25, server/resources "Error Handling": "Resource not found: -32002".
+        raise _ParamsError(f"Resource not found: {uri}", RESOURCE_NOT_FOUND)
+
+    def _read_resource(self, params: dict, request_id: Any) -> dict:
+        uri = params.get("uri")
+        entry, variables = self._find_resource(uri)
+        value = self._call(entry, variables, request_id, params)
+        contents: dict = {"uri": uri, "mimeType": entry.definition.get("mimeType", "text/plain")}
+        if isinstance(value, (bytes, bytearray)):
+            import base64
+
+            contents["blob"] = base64.b64encode(value).decode("ascii")
+        else:
+            contents["text"] = str(value)
+        return {"contents": [contents]}
+
+    def _subscribe(self, params: dict, request_id: Any) -> dict:
+        self._find_resource(params.get("uri"))
+        self._subscriptions.add(params["uri"])
+        return {}
+
+    def _unsubscribe(self, params: dict, request_id: Any) -> dict:
+        self._subscriptions.discard(params.get("uri"))  # type: ignore[arg-type]
+        return {}
+
+    def _list_prompts(self, params: dict, request_id: Any) -> dict:
+        return self._page([entry.definition for entry in self._prompts.values()], params, "prompts")
+
+    def _get_prompt(self, params: dict, request_id: Any) -> dict:
+        name = params.get("name")
+        entry = self._prompts.get(name)  # type: ignore[arg-type]
+        if entry is None:
+            raise _ParamsError(f"Unknown prompt: {name!r}")
+        arguments = params.get("arguments") or {}
+        missing = [arg["name"] for arg in entry.definition["arguments"]
+                   if arg["required"] and arg["name"] not in arguments]
+        if missing:
+            raise _ParamsError(f"missing prompt arguments: {', '.join(missing)}")
+        value = self._call(entry, arguments, request_id, params)
+        if isinstance(value, str):
+            messages = [{"role": "user", "content": {"type": "text", "text": value}}]
+        else:
+            messages = list(value)
+        result: dict = {"messages": messages}
+        if entry.definition.get("description"):
+            result["description"] = entry.definition["description"]
+        return result
+
+    def _complete(self, params: dict, request_id: Any) -> dict:
+        ref = params.get("ref") or {}
+        argument = params.get("argument") or {}
+        key = ref.get("name") if ref.get("type") == "ref/prompt" else ref.get("uri")
+        func = self._completions.get((key, argument.get("name")))
+        values = []
+        if func is not None:
+            context = (params.get("context") or {}).get("arguments") or {}
+            values = [str(v) for v in func(argument.get("value", ""), context)]
+        # MCP server/utilities/completion: at most 100 values per response.
+        return {"completion": {"values": values[:100], "total": len(values), "hasMore": len(values) > 100}}
+
+    def _set_level(self, params: dict, request_id: Any) -> dict:
+        level = params.get("level")
+        if level not in _LEVELS:
+            raise _ParamsError(f"unknown logging level {level!r}")
+        self._log_level = level  # type: ignore[assignment]
         return {}
 
     def _write_stats(self) -> None:
@@ -311,15 +757,24 @@ class Server:
             os.close(fd)
 
 
-class _ParamsError(Exception):
-    """Invalid params: answered with -32602."""
-
-
-_HANDLERS: dict[str, Callable[[Server, dict], Any]] = {
+_HANDLERS: dict[str, Callable[[Server, dict, Any], Any]] = {
     "initialize": Server._initialize,
     "ping": Server._ping,
     "tools/list": Server._list_tools,
     "tools/call": Server._call_tool,
+    "resources/list": Server._list_resources,
+    "resources/templates/list": Server._list_templates,
+    "resources/read": Server._read_resource,
+    "resources/subscribe": Server._subscribe,
+    "resources/unsubscribe": Server._unsubscribe,
+    "prompts/list": Server._list_prompts,
+    "prompts/get": Server._get_prompt,
+    "completion/complete": Server._complete,
+    "logging/setLevel": Server._set_level,
+    "tasks/get": Server._get_task,
+    "tasks/result": Server._task_result,
+    "tasks/list": Server._list_tasks,
+    "tasks/cancel": Server._cancel_task,
 }
 
 
@@ -331,31 +786,10 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def build_reference_server() -> Server:
-    """Return the reference server with its tools registered."""
-    server = Server(instructions="The mcp_stdio reference server: echo, add, sleep and blob tools.")
+    """Return the reference server (defined in :mod:`mcp_stdio.reference`)."""
+    from .reference import build
 
-    @server.tool()
-    def echo(text: str) -> str:
-        """Return the text unchanged."""
-        return text
-
-    @server.tool()
-    def add(a: float, b: float) -> float:
-        """Add two numbers."""
-        return a + b
-
-    @server.tool()
-    def sleep(seconds: float) -> str:
-        """Wait for the given number of seconds, then answer."""
-        time.sleep(seconds)
-        return "slept"
-
-    @server.tool()
-    def blob(size: int) -> str:
-        """Return a text of exactly size bytes."""
-        return "x" * size
-
-    return server
+    return build()
 
 
 def main(argv: list[str] | None = None) -> int:

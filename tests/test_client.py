@@ -41,7 +41,10 @@ def test_handshake_exposes_server_facts():
             assert client.state is State.READY
             assert client.protocol_version == "2025-11-25"
             assert client.server_info == {"name": "mcp_stdio-reference", "version": mcp_stdio.__version__}
-            assert client.server_capabilities == {"tools": {"listChanged": False}}
+            assert client.server_capabilities == {
+                "tools": {"listChanged": True}, "logging": {}, "resources": {"subscribe": True, "listChanged": True},
+                "prompts": {"listChanged": True}, "completions": {},
+                "tasks": {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}}
             assert client.instructions.startswith("The mcp_stdio reference server")
             assert isinstance(client.pid, int) and process_alive(client.pid)
             return client
@@ -80,7 +83,8 @@ def test_list_tools_and_add_and_tool_errors():
     async def main():
         async with reference() as client:
             tools = await client.list_tools()
-            assert [t["name"] for t in tools["tools"]] == ["echo", "add", "sleep", "blob"]
+            assert [t["name"] for t in tools["tools"]] == [
+                "echo", "add", "sleep", "blob", "weather", "fail", "log", "sample", "ask", "ask_url", "roots", "touch"]
             assert tools["tools"][1]["inputSchema"] == {
                 "type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
                 "required": ["a", "b"]}

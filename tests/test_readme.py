@@ -26,7 +26,7 @@ def test_quick_start_runs_and_matches_the_example_file():
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "mcp_stdio-reference 2025-11-25"
-    assert lines[1] == "['echo', 'add', 'sleep', 'blob']"
+    assert lines[1].startswith("['echo', 'add', 'sleep', 'blob', 'weather'")
     assert lines[2] == "hello"
 
 

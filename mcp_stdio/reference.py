@@ -1,0 +1,144 @@
+"""The reference server: every handshake-era feature, small enough to read in one sitting.
+
+Run it with ``python -m mcp_stdio.server``. Tools:
+
+* ``echo(text)``, ``add(a, b)``, ``blob(size)``: the benchmarks' work horses;
+* ``sleep(seconds)``: waits, reporting progress, and stops early when cancelled;
+* ``weather(city)``: structured output with an output schema;
+* ``fail(message)``: a tool error (``isError``);
+* ``log(level, message)``: a ``notifications/message`` at ``level``;
+* ``sample(prompt)``, ``ask(question)``, ``ask_url(url)``, ``roots()``: requests to the
+  client (sampling, form and URL elicitation, roots);
+* ``touch(item)``: changes a resource, notifying subscribers.
+
+Resources: ``reference://readme`` (text), ``reference://logo`` (binary) and the template
+``reference://items/{item}``. Prompts: ``greeting(name)`` and
+``code_review(code, language)``, with completion of ``language``. Lists are served two
+items a page, so that clients' pagination is exercised.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .server import Context, Server, ToolError
+
+__all__ = ["build"]
+
+_LANGUAGES = ("c", "go", "javascript", "python", "rust", "typescript")
+
+
+def build() -> Server:
+    """Return the reference server with its tools, resources and prompts."""
+    server = Server("mcp_stdio-reference",
+                    instructions="The mcp_stdio reference server: echo, add, sleep, blob and more.",
+                    page_size=2)
+    items = {"1": "first item", "2": "second item"}
+
+    @server.tool()
+    def echo(text: str) -> str:
+        """Return the text unchanged."""
+        return text
+
+    @server.tool()
+    def add(a: float, b: float) -> float:
+        """Add two numbers."""
+        return a + b
+
+    @server.tool()
+    def sleep(seconds: float, ctx: Context) -> str:
+        """Wait for the given number of seconds, reporting progress; stop early if cancelled."""
+        deadline = time.monotonic() + seconds
+        step = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "slept"
+            time.sleep(min(0.05, left))
+            step += 1
+            ctx.report_progress(min(seconds, step * 0.05), seconds)
+            if ctx.is_cancelled():
+                return "cancelled"
+
+    @server.tool()
+    def blob(size: int) -> str:
+        """Return a text of exactly size bytes."""
+        return "x" * size
+
+    @server.tool(output_schema={
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "celsius": {"type": "number"}},
+        "required": ["city", "celsius"],
+    })
+    def weather(city: str) -> dict:
+        """Return the weather of a city, as structured content."""
+        return {"city": city, "celsius": 21.5}
+
+    @server.tool()
+    def fail(message: str = "this tool always fails") -> str:
+        """Fail with the given message (a tool error, not a protocol error)."""
+        raise ToolError(message)
+
+    @server.tool()
+    def log(level: str, message: str, ctx: Context) -> str:
+        """Send a log message to the client at the given level."""
+        ctx.log(level, message, "reference")
+        return f"logged at {level}"
+
+    @server.tool()
+    def sample(prompt: str, ctx: Context) -> str:
+        """Ask the client's model (sampling/createMessage) and return its answer."""
+        result = ctx.sample([{"role": "user", "content": {"type": "text", "text": prompt}}], max_tokens=100)
+        return result.get("content", {}).get("text", "")
+
+    @server.tool()
+    def ask(question: str, ctx: Context) -> dict:
+        """Ask the user a question through the client (elicitation, form mode)."""
+        return ctx.elicit(question, {"type": "object", "properties": {"answer": {"type": "string"}},
+                                     "required": ["answer"]})
+
+    @server.tool()
+    def ask_url(url: str, ctx: Context) -> dict:
+        """Send the user to a URL through the client (elicitation, URL mode)."""
+        return ctx.elicit_url("Please open this page.", url, "reference-elicitation")
+
+    @server.tool()
+    def roots(ctx: Context) -> dict:
+        """Return the client's roots."""
+        return {"roots": ctx.list_roots()}
+
+    @server.tool()
+    def touch(item: str, ctx: Context) -> str:
+        """Change an item, notifying subscribers of reference://items/<item>."""
+        items[item] = f"item {item}, changed at {time.time():.3f}"
+        server.notify_resource_updated(f"reference://items/{item}")
+        return "touched"
+
+    @server.resource("reference://readme", description="What this server is.")
+    def readme() -> str:
+        return "The mcp_stdio reference server."
+
+    @server.resource("reference://logo", mime_type="image/png", description="A tiny binary resource.")
+    def logo() -> bytes:
+        return b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+
+    @server.resource_template("reference://items/{item}", description="An item by its name.")
+    def item(item: str) -> str:
+        return items.get(item, f"item {item}")
+
+    @server.prompt(description="Greet someone.")
+    def greeting(name: str) -> str:
+        return f"Please greet {name} warmly."
+
+    @server.prompt(description="Review code in a language.")
+    def code_review(code: str, language: str = "python") -> list:
+        return [
+            {"role": "user", "content": {"type": "text", "text": f"Review this {language} code:"}},
+            {"role": "user", "content": {"type": "text", "text": code}},
+        ]
+
+    @server.completion("code_review", "language")
+    def complete_language(value: str, context: dict) -> list:
+        return [language for language in _LANGUAGES if language.startswith(value)]
+
+    return server
