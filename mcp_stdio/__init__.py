@@ -21,6 +21,7 @@ from __future__ import annotations
 
 
 from .errors import (
+    CapabilityError,
     ClientClosedError,
     ConnectionClosed,
     LocalProtocolError,
@@ -62,6 +63,7 @@ __all__ = [
     "ProtocolError",
     "LocalProtocolError",
     "RemoteProtocolError",
+    "CapabilityError",
     "RemoteError",
     "RequestTimeout",
     "ClientClosedError",

@@ -512,7 +512,8 @@ class Server:
             if event.id in self._cancelled:
                 self._cancelled.discard(event.id)
                 return
-            self._out.append(self._answer(event))
+            answer = self._answer(event)  # before touching _out: a tool may flush it meanwhile
+            self._out.append(answer)
             self._cancelled.discard(event.id)
         elif kind is Notification:
             self.stats["notifications"] += 1

@@ -38,8 +38,9 @@ class SpecChecker:
             self._validators[name] = Validator(dict(self.root, **{"$ref": f"#/{self.key}/{name}"}))
         return self._validators[name]
 
-    def errors(self, message: dict, request_method: str | None = None) -> list[str]:
-        """Return schema errors of ``message`` ([] when valid); results need the request's method."""
+    def errors(self, message: dict, request_method: str | None = None, task: bool = False) -> list[str]:
+        """Return schema errors of ``message`` ([] when valid); results need the request's method
+        (and ``task=True`` when the request was task-augmented: its result is a CreateTaskResult)."""
         found: list[str] = []
         if "method" in message:
             envelope = "JSONRPCRequest" if "id" in message else "JSONRPCNotification"
@@ -56,6 +57,8 @@ class SpecChecker:
                 request = self.by_method.get(request_method, "")
                 result = request[: -len("Request")] + "Result" if request.endswith("Request") else ""
                 name = result if result in self.defs else "Result"
+                if task:
+                    name = "CreateTaskResult"
                 found += self.validator(name).errors(message["result"])
         else:
             envelope = "JSONRPCErrorResponse" if "JSONRPCErrorResponse" in self.defs else "JSONRPCError"
