@@ -184,7 +184,8 @@ class Client(ClientMethods):
         "_message_handler", "_stderr_callback", "_stderr_tail_lines", "_request_handlers", "_state",
         "_session", "_transport", "_loop", "_error", "_close_task", "_stop_task", "_tasks", "_incoming",
         "_blocked", "_deadlines", "_progress", "_next_token", "_logging_callback", "_roots", "_list_roots_callback",
-        "_sampling_callback", "_elicitation_callback", "_cache", "refresh_on_list_changed", "_notifications", "_dispatcher", "_wakeup", "_drained", "_trace",
+        "_sampling_callback", "_elicitation_callback", "_cache", "refresh_on_list_changed", "_notifications",
+        "_dispatcher", "_wakeup", "_drained", "_trace",
         "invalid_messages", "unexpected_responses", "__weakref__",
     )
 

@@ -23,7 +23,7 @@ import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from typing import Any
 
 __all__ = ["SchemaError", "Validator", "compile_schema"]
 

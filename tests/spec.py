@@ -4,7 +4,7 @@ library's own validator (mcp_stdio.schema)."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import lru_cache  # functools.cache needs 3.9+; lru_cache reads the same
 
 from mcp_stdio.schema import Validator
 
@@ -66,7 +66,7 @@ class SpecChecker:
         return found
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)
 def checker(version: str) -> SpecChecker:
     return SpecChecker(version)
 

@@ -244,7 +244,7 @@ def test_tasks():
 
 def test_capabilities_and_versions_are_respected_locally():
     async def main():
-        async with mcp_stdio.connect(server("wrong_version")) as client:
+        async with mcp_stdio.connect(server("wrong_version")):
             pass
 
     with pytest.raises(mcp_stdio.UnsupportedProtocolVersion):

@@ -56,8 +56,8 @@ def test_public_api():
     assert set(mcp_stdio.__all__) == {
         "__version__", "connect", "Client", "DEFAULT_TIMEOUT", "tool_text", "is_error",
         "MCPStdioError", "StartError", "SpawnError", "UnsupportedProtocolVersion", "ConnectionClosed",
-        "ServerExited", "MessageTooLarge", "ProtocolError", "LocalProtocolError", "RemoteProtocolError", "CapabilityError",
-        "RemoteError", "RequestTimeout", "ClientClosedError",
+        "ServerExited", "MessageTooLarge", "ProtocolError", "LocalProtocolError", "RemoteProtocolError",
+        "CapabilityError", "RemoteError", "RequestTimeout", "ClientClosedError",
     }
     for name in mcp_stdio.__all__:
         value = getattr(mcp_stdio, name)
