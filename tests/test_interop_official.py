@@ -15,7 +15,7 @@ import pytest
 
 import mcp_stdio
 
-from .helpers import CHILD_ENV, REFERENCE, ROOT, run
+from .helpers import ROOT, run
 
 PEERS = ROOT / "tests" / "peers"
 
@@ -72,7 +72,8 @@ def test_our_client_against_an_official_server():
             assert mcp_stdio.is_error(failed) and mcp_stdio.tool_text(failed) == "Error executing tool fail"
             resources = await client.list_resources()
             assert [r["uri"] for r in resources["resources"]] == ["peer://greeting"]
-            assert (await client.read_resource("peer://greeting"))["contents"][0]["text"] == "hello from the official SDK"
+            greeting = await client.read_resource("peer://greeting")
+            assert greeting["contents"][0]["text"] == "hello from the official SDK"
             templates = await client.list_resource_templates()
             assert templates["resourceTemplates"][0]["uriTemplate"] == "peer://items/{item_id}"
             assert (await client.read_resource("peer://items/7"))["contents"][0]["text"] == "item 7"
