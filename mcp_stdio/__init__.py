@@ -23,6 +23,7 @@ from __future__ import annotations
 from .errors import (
     CapabilityError,
     ClientClosedError,
+    ConfigError,
     ConnectionClosed,
     LocalProtocolError,
     MCPStdioError,
@@ -67,6 +68,7 @@ __all__ = [
     "RemoteError",
     "RequestTimeout",
     "ClientClosedError",
+    "ConfigError",
 ]
 
 # name -> submodule that defines it, imported on first use (PEP 562).

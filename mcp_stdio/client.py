@@ -186,7 +186,8 @@ class Client(ClientMethods):
         "_blocked", "_deadlines", "_progress", "_next_token", "_logging_callback", "_roots", "_list_roots_callback",
         "_sampling_callback", "_elicitation_callback", "_cache", "refresh_on_list_changed", "_notifications",
         "_dispatcher", "_wakeup", "_drained", "_trace",
-        "invalid_messages", "unexpected_responses", "__weakref__",
+        "invalid_messages", "unexpected_responses", "_sent", "_failed", "_timed_out", "_last_error", "_started_at",
+        "__weakref__",
     )
 
     def __init__(
@@ -275,6 +276,11 @@ class Client(ClientMethods):
         self._trace = False
         self.invalid_messages = 0
         self.unexpected_responses = 0
+        self._sent = 0
+        self._failed = 0
+        self._timed_out = 0
+        self._last_error: str | None = None
+        self._started_at: float | None = None
 
     # Public properties
 
@@ -384,6 +390,7 @@ class Client(ClientMethods):
             # MUST send an initialized notification".
             self._send_nowait(self._session.send_initialized())
             self._state = State.READY
+            self._started_at = loop.time()
         except BaseException:
             await self._abort_start()
             raise
@@ -443,6 +450,7 @@ class Client(ClientMethods):
                                                      reset_timeout_on_progress, max_total_timeout)
         future = loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
+        self._sent += 1
         timer = None
         if timeout:
             deadlines = self._deadlines
@@ -473,6 +481,7 @@ class Client(ClientMethods):
         params["_meta"] = dict(params.get("_meta") or {}, progressToken=token)
         future = loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
+        self._sent += 1
         progress = _Progress(callback, msg_id, timeout if reset else None)
         if timeout:
             progress.limit = loop.time() + (max_total if max_total is not None else 10 * timeout)
@@ -507,6 +516,31 @@ class Client(ClientMethods):
     async def ping(self, *, timeout: Any = DEFAULT) -> None:
         """Check that the server answers (MCP basic/utilities/ping)."""
         await self.request("ping", None, timeout=timeout)
+
+    def stats(self) -> dict:
+        """Return counters for monitoring.
+
+        Keys: ``pid``, ``state``, ``protocol_version``, ``uptime_s``, ``requests_sent``,
+        ``in_flight``, ``failed`` (errors, timeouts and lost connections included),
+        ``timed_out``, ``bytes_sent``, ``bytes_received``, ``invalid_messages``,
+        ``unexpected_responses``, ``last_error``, and ``fds``: this process's open file
+        descriptors against RLIMIT_NOFILE with the warning (70 %) and critical (90 %)
+        thresholds of the limits probe.
+        """
+        from .limits import fd_usage
+
+        transport = self._transport
+        uptime = None
+        if self._started_at is not None and self._loop is not None:
+            uptime = round(self._loop.time() - self._started_at, 3)
+        return {
+            "pid": self.pid, "state": self._state.value, "protocol_version": self.protocol_version,
+            "uptime_s": uptime, "requests_sent": self._sent, "in_flight": self._session.pending_count,
+            "failed": self._failed, "timed_out": self._timed_out,
+            "bytes_sent": getattr(transport, "bytes_written", 0), "bytes_received": getattr(transport, "bytes_read", 0),
+            "invalid_messages": self.invalid_messages, "unexpected_responses": self.unexpected_responses,
+            "last_error": self._last_error if self._error is None else str(self._error), "fds": fd_usage(),
+        }
 
     def set_request_handler(self, method: str, handler: RequestHandler | None) -> None:
         """Answer the server's requests for ``method`` with ``handler(params)``.
@@ -595,6 +629,8 @@ class Client(ClientMethods):
     def _fail_future(self, future: asyncio.Future, error: BaseException) -> None:
         if future.done():
             return
+        self._failed += 1
+        self._last_error = str(error)
         future.set_exception(error)
         blocked = self._blocked
         if blocked:
@@ -609,6 +645,7 @@ class Client(ClientMethods):
             return  # answered (or failed) in the meantime
         method, future = entry
         sent = not self._blocked or future not in self._blocked
+        self._timed_out += 1
         self._fail_future(future, RequestTimeout(method, timeout))
         if sent:
             self._abandon(msg_id, f"timed out after {timeout:g} s")
@@ -716,9 +753,7 @@ class Client(ClientMethods):
                 if not future.done():
                     future.set_result(event.result)
             elif kind is ErrorResponse:
-                future = event.token
-                if not future.done():
-                    future.set_exception(RemoteError(event.code, event.message, event.data, event.method))
+                self._fail_future(event.token, RemoteError(event.code, event.message, event.data, event.method))
             elif kind is Notification:
                 self._notification(event)
             elif kind is Request:

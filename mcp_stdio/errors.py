@@ -15,7 +15,8 @@ The tree::
     │   └── RemoteProtocolError       the server broke the protocol
     ├── RemoteError                   the server answered a request with a JSON-RPC error
     ├── RequestTimeout                no answer in time (also a builtin ``TimeoutError``)
-    └── ClientClosedError             the client is closed or closing; nothing more is sent
+    ├── ClientClosedError             the client is closed or closing; nothing more is sent
+    └── ConfigError                   an mcpServers configuration file is malformed
 
 Each exception builds its message from its attributes, so ``str(exc)`` is always complete
 and the attributes are there for programs. No ``ExceptionGroup`` is ever raised.
@@ -38,6 +39,7 @@ __all__ = [
     "RemoteError",
     "RequestTimeout",
     "ClientClosedError",
+    "ConfigError",
     "describe_returncode",
     # JSON-RPC and MCP error codes
     "PARSE_ERROR",
@@ -261,3 +263,20 @@ class RequestTimeout(MCPStdioError, TimeoutError):
 
 class ClientClosedError(MCPStdioError):
     """The client is closing or closed, or was never started; nothing can be sent."""
+
+
+class ConfigError(MCPStdioError):
+    """A configuration file (the ``mcpServers`` format) is malformed.
+
+    Attributes:
+        path: the file.
+        server: the server entry at fault, or ``None`` for the file as a whole.
+        problem: what is wrong.
+    """
+
+    def __init__(self, path: str, server: str | None, problem: str) -> None:
+        self.path = path
+        self.server = server
+        self.problem = problem
+        where = f"{path}: server {server!r}" if server is not None else path
+        super().__init__(f"{where}: {problem}")

@@ -57,7 +57,7 @@ def test_public_api():
         "__version__", "connect", "Client", "DEFAULT_TIMEOUT", "tool_text", "is_error",
         "MCPStdioError", "StartError", "SpawnError", "UnsupportedProtocolVersion", "ConnectionClosed",
         "ServerExited", "MessageTooLarge", "ProtocolError", "LocalProtocolError", "RemoteProtocolError",
-        "CapabilityError", "RemoteError", "RequestTimeout", "ClientClosedError",
+        "CapabilityError", "RemoteError", "RequestTimeout", "ClientClosedError", "ConfigError",
     }
     for name in mcp_stdio.__all__:
         value = getattr(mcp_stdio, name)
