@@ -50,6 +50,8 @@ __all__ = [
     "connect",
     "Client",
     "DEFAULT_TIMEOUT",
+    "connect_all",
+    "ClientGroup",
     # helpers
     "tool_text",
     "is_error",
@@ -76,6 +78,8 @@ _LAZY = {
     "connect": "client",
     "Client": "client",
     "DEFAULT_TIMEOUT": "client",
+    "connect_all": "group",
+    "ClientGroup": "group",
     "tool_text": "types",
     "is_error": "types",
 }

@@ -81,6 +81,9 @@ DEFAULT_CLOSE_TIMEOUT = 2.0
 DEFAULT_EXIT_TIMEOUT = 2.0
 # Seconds close() waits after SIGTERM before SIGKILL.
 DEFAULT_TERMINATE_TIMEOUT = 2.0
+# The restart policy of restart=True: five attempts, waiting 0.5 s, 1 s, 2 s, 4 s, 8 s (a
+# crash loop must not spin), never more than 30 s.
+DEFAULT_RESTART = {"max_restarts": 5, "backoff": 0.5, "max_backoff": 30.0}
 # Pages a list method follows before it stops with an error: a server that paginates
 # forever must not keep the client busy forever.
 DEFAULT_MAX_PAGES = 1000
@@ -168,6 +171,11 @@ class Client(ClientMethods):
             ``list_roots_callback``; change it with :meth:`set_roots`.
         refresh_on_list_changed: fetch the tools, prompts or resources list again when the
             server says it changed (the cached result is always dropped).
+        restart: when the server exits unexpectedly, start it again and redo the handshake:
+            ``True`` for the default policy, or ``{"max_restarts": 5, "backoff": 0.5,
+            "max_backoff": 30.0}`` (seconds, doubling after each attempt). Requests in
+            flight fail with the connection error and are never resent; requests made
+            while it restarts wait for it, within their timeout.
 
     ``close()`` is bounded by ``close_timeout + exit_timeout + 2 * terminate_timeout + 4``
     seconds whatever the server does (the last terms cover the rest of its process group
@@ -187,6 +195,7 @@ class Client(ClientMethods):
         "_sampling_callback", "_elicitation_callback", "_cache", "refresh_on_list_changed", "_notifications",
         "_dispatcher", "_wakeup", "_drained", "_trace",
         "invalid_messages", "unexpected_responses", "_sent", "_failed", "_timed_out", "_last_error", "_started_at",
+        "_restart", "_restarts", "_restarting", "_restart_task",
         "__weakref__",
     )
 
@@ -215,6 +224,7 @@ class Client(ClientMethods):
         list_roots_callback: Callable[[], Any] | None = None,
         roots: list[dict] | None = None,
         refresh_on_list_changed: bool = False,
+        restart: bool | dict = False,
     ) -> None:
         if isinstance(command, (str, bytes)):
             raise TypeError(
@@ -246,6 +256,16 @@ class Client(ClientMethods):
         self._list_roots_callback = list_roots_callback
         self._roots = list(roots) if roots is not None else None
         self.refresh_on_list_changed = refresh_on_list_changed
+        self._restart: tuple | None = None
+        if restart:
+            policy = dict(DEFAULT_RESTART, **(restart if isinstance(restart, dict) else {}))
+            unknown = set(policy) - set(DEFAULT_RESTART)
+            if unknown:
+                raise TypeError(f"unknown restart policy keys: {', '.join(sorted(unknown))}")
+            self._restart = (policy["max_restarts"], policy["backoff"], policy["max_backoff"])
+        self._restarts = 0
+        self._restarting: asyncio.Future | None = None
+        self._restart_task: asyncio.Task | None = None
         for method, handler in (("sampling/createMessage", sampling_callback),
                                 ("elicitation/create", elicitation_callback)):
             if handler is not None:
@@ -355,6 +375,14 @@ class Client(ClientMethods):
         """
         if self._state is not State.NEW:
             raise ClientClosedError(f"start() called on a client that is {self._state.value}")
+        try:
+            await self._start_once()
+        except BaseException:
+            await self._abort_start()
+            raise
+
+    async def _start_once(self) -> None:
+        """Spawn and handshake once (for start() and for restarts)."""
         self._state = State.INITIALIZING
         loop = self._loop = asyncio.get_running_loop()
         self._trace = logger.isEnabledFor(logging.DEBUG)
@@ -369,31 +397,27 @@ class Client(ClientMethods):
             stderr_tail_lines=self._stderr_tail_lines,
             queue_size=self.queue_size,
         )
+        await self._transport.start()
+        handshake = loop.create_future()
+        _, data = self._session.initialize(self._client_info, self._capabilities(), handshake)
+        self._send_nowait(data)
         try:
-            await self._transport.start()
-            handshake = loop.create_future()
-            _, data = self._session.initialize(self._client_info, self._capabilities(), handshake)
-            self._send_nowait(data)
-            try:
-                await asyncio.wait_for(handshake, self.startup_timeout)
-            except asyncio.TimeoutError:
-                raise StartError(
-                    f"server {self.command[0]!r} did not answer initialize within {self.startup_timeout:g} s",
-                    self.returncode, self.stderr_tail) from None
-            except ConnectionClosed as exc:
-                raise StartError(f"server {self.command[0]!r} {_describe_end(exc)} before answering initialize",
-                                 exc.returncode, exc.stderr_tail) from exc
-            except RemoteError as exc:
-                raise StartError(f"server {self.command[0]!r} refused initialize: {exc}",
-                                 self.returncode, self.stderr_tail) from exc
-            # MCP 2025-11-25, basic/lifecycle: "After successful initialization, the client
-            # MUST send an initialized notification".
-            self._send_nowait(self._session.send_initialized())
-            self._state = State.READY
-            self._started_at = loop.time()
-        except BaseException:
-            await self._abort_start()
-            raise
+            await asyncio.wait_for(handshake, self.startup_timeout)
+        except asyncio.TimeoutError:
+            raise StartError(
+                f"server {self.command[0]!r} did not answer initialize within {self.startup_timeout:g} s",
+                self.returncode, self.stderr_tail) from None
+        except ConnectionClosed as exc:
+            raise StartError(f"server {self.command[0]!r} {_describe_end(exc)} before answering initialize",
+                             exc.returncode, exc.stderr_tail) from exc
+        except RemoteError as exc:
+            raise StartError(f"server {self.command[0]!r} refused initialize: {exc}",
+                             self.returncode, self.stderr_tail) from exc
+        # MCP 2025-11-25, basic/lifecycle: "After successful initialization, the client
+        # MUST send an initialized notification".
+        self._send_nowait(self._session.send_initialized())
+        self._state = State.READY
+        self._started_at = loop.time()
 
     async def close(self) -> None:
         """Stop the server; idempotent, bounded, safe from any task and under cancellation.
@@ -440,7 +464,10 @@ class Client(ClientMethods):
             ClientClosedError: the client is not running.
         """
         if self._state is not State.READY:
-            self._raise_not_ready(method)
+            if self._restarting is not None:
+                await self._wait_restart(timeout)
+            if self._state is not State.READY:
+                self._raise_not_ready(method)
         if timeout is DEFAULT:
             timeout = self.timeout
         loop = self._loop
@@ -540,6 +567,7 @@ class Client(ClientMethods):
             "bytes_sent": getattr(transport, "bytes_written", 0), "bytes_received": getattr(transport, "bytes_read", 0),
             "invalid_messages": self.invalid_messages, "unexpected_responses": self.unexpected_responses,
             "last_error": self._last_error if self._error is None else str(self._error), "fds": fd_usage(),
+            "restarts": self._restarts,
         }
 
     def set_request_handler(self, method: str, handler: RequestHandler | None) -> None:
@@ -669,6 +697,14 @@ class Client(ClientMethods):
         await self.close()
 
     async def _close(self) -> None:
+        restart = self._restart_task
+        if restart is not None and not restart.done():
+            restart.cancel()
+            await asyncio.gather(restart, return_exceptions=True)
+        if self._stop_task is not None:
+            await asyncio.shield(self._stop_task)  # a previous child, during a restart
+            if self._transport is not None and self._transport.connected:
+                self._stop_task = None  # the restart had started a new child: stop it too
         self._session.close()
         if self._state is not State.CLOSED:
             self._state = State.CLOSING
@@ -727,16 +763,73 @@ class Client(ClientMethods):
 
     def _fail_connection(self, error: ConnectionClosed) -> None:
         """The connection is over: fail everything pending and stop the child."""
+        was_ready = self._state is State.READY
         if self._error is None and self._close_task is None:
             self._error = error  # an unexpected end; after close() the client is just closed
         if self._state is State.READY or self._state is State.INITIALIZING:
             # Requests from here on raise a copy of the error (see _raise_not_ready).
             self._state = State.CLOSING
+        # In-flight requests fail, even with a restart policy: they are never resent.
         self._fail_pending(self._copy_error)
         if self._stop_task is None and self._close_task is None and self._transport is not None:
             transport = self._transport
             self._stop_task = self._loop.create_task(  # type: ignore[union-attr]
                 transport.stop(0.0, self.exit_timeout, self.terminate_timeout))
+        if was_ready and self._restart is not None and self._close_task is None and self._restarting is None:
+            self._restarting = self._loop.create_future()  # type: ignore[union-attr]
+            self._restart_task = self._spawn(self._restart_loop())
+
+    async def _restart_loop(self) -> None:
+        """Start the server again with exponential backoff (the restart policy)."""
+        max_restarts, backoff, max_backoff = self._restart  # type: ignore[misc]
+        restarting = self._restarting
+        assert restarting is not None
+        try:
+            while self._restarts < max_restarts and self._close_task is None:
+                delay = min(max_backoff, backoff * 2 ** self._restarts)
+                self._restarts += 1
+                logger.warning("%s: restarting in %.2f s (restart %d of %d) after: %s", self.command[0], delay,
+                               self._restarts, max_restarts, self._error)
+                await asyncio.sleep(delay)
+                if self._stop_task is not None:
+                    # The previous child is reaped and its pipes closed (shielded: a
+                    # close() that cancels this loop must not interrupt the stop).
+                    await asyncio.shield(self._stop_task)
+                    self._stop_task = None
+                if self._close_task is not None:
+                    return
+                self._session = ClientSession(self.max_message_size)
+                error, self._error = self._error, None
+                try:
+                    await self._start_once()
+                    return
+                except StartError as exc:
+                    self._last_error = str(exc)
+                    self._error = ConnectionClosed(f"restart {self._restarts} failed: {exc}")
+                    if self._transport is not None:
+                        self._stop_task = self._loop.create_task(  # type: ignore[union-attr]
+                            self._transport.stop(0.0, self.exit_timeout, self.terminate_timeout))
+                except BaseException:
+                    self._error = error
+                    raise
+            if self._close_task is None:
+                self._state = State.CLOSING
+                self._error = ConnectionClosed(f"server gave up after {self._restarts} restarts: {self._error}")
+        finally:
+            self._restarting = None
+            if not restarting.done():
+                restarting.set_result(None)
+
+    async def _wait_restart(self, timeout: Any) -> None:
+        restarting = self._restarting
+        if restarting is None:
+            return
+        if timeout is DEFAULT:
+            timeout = self.timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(restarting), timeout)
+        except asyncio.TimeoutError:
+            pass
 
     # Transport callbacks
 

@@ -186,3 +186,129 @@ async def asyncio_gather_failures(client):
     import asyncio
 
     await asyncio.gather(*(client.call_tool("echo", {"text": "x"}) for _ in range(5)), return_exceptions=True)
+
+
+def test_restart_policy_restarts_with_backoff_and_never_resends():
+    lines = []
+
+    async def main():
+        import asyncio
+
+        async with mcp_stdio.connect(server("die_midway"), restart={"backoff": 0.01, "max_restarts": 2},
+                                     stderr_callback=lines.append, timeout=5) as client:
+            first = client.pid
+            results = await asyncio.gather(*(client.call_tool("echo", {"text": "x"}) for _ in range(5)),
+                                           return_exceptions=True)
+            # In flight when the server died: failed with the exit status, not resent.
+            assert all(isinstance(r, mcp_stdio.ServerExited) and r.returncode == 7 for r in results)
+            await client.ping()  # waits for the restart, then goes through
+            assert client.pid != first and client.stats()["restarts"] == 1
+            results = await asyncio.gather(*(client.call_tool("echo", {"text": "x"}) for _ in range(5)),
+                                           return_exceptions=True)
+            assert all(isinstance(r, mcp_stdio.ServerExited) for r in results)
+            await client.ping()
+            assert client.stats()["restarts"] == 2
+            await asyncio.gather(*(client.call_tool("echo", {"text": "x"}) for _ in range(5)),
+                                 return_exceptions=True)
+            with pytest.raises(mcp_stdio.ConnectionClosed, match="server gave up after 2 restarts"):
+                await client.ping()
+
+    run(main())
+    assert lines.count("crashing on purpose") == 3
+
+
+def test_no_restart_by_default_and_close_during_a_restart_leaves_nothing():
+    async def main():
+        import asyncio
+
+        async with mcp_stdio.connect(server("die_midway")) as client:
+            await asyncio.gather(*(client.call_tool("echo", {"text": "x"}) for _ in range(5)),
+                                 return_exceptions=True)
+            with pytest.raises(mcp_stdio.ServerExited):
+                await client.ping()
+        async with mcp_stdio.connect(server("die_midway"), restart={"backoff": 0.3}) as client:
+            await asyncio.gather(*(client.call_tool("echo", {"text": "x"}) for _ in range(5)),
+                                 return_exceptions=True)
+            await asyncio.sleep(0.05)  # the restart waits 0.3 s: close() interrupts it
+        with pytest.raises(TypeError, match="unknown restart policy keys: retries"):
+            mcp_stdio.connect(["x"], restart={"retries": 1})
+
+    run(main())
+
+
+def test_group_starts_many_isolates_failures_routes_calls_and_totals(tmp_path):
+    config = {"mcpServers": {
+        "one": {"command": sys.executable, "args": ["-m", "mcp_stdio.server"], "env": CHILD_ENV},
+        "two": {"command": sys.executable, "args": ["-m", "mcp_stdio.server"], "env": CHILD_ENV},
+        "broken": {"command": sys.executable, "args": [str(ROOT / "tests" / "servers" / "exit_early.py")]},
+        "off": {"command": "nothing", "disabled": True},
+    }}
+    path = tmp_path / "mcp.json"
+    path.write_text(json.dumps(config))
+
+    async def main():
+        async with mcp_stdio.connect_all(str(path), max_concurrent_starts=2) as group:
+            assert sorted(group.clients) == ["one", "two"]
+            assert list(group.errors) == ["broken"]
+            assert "exited with status 3" in str(group.errors["broken"])
+            tools = await group.list_tools()
+            names = [t["name"] for t in tools]
+            assert "one__echo" in names and "two__echo" in names and len(names) == len(set(names)) == 24
+            assert {t["server"] for t in tools} == {"one", "two"}
+            result = await group.call_tool("two__echo", {"text": "routed"})
+            assert mcp_stdio.tool_text(result) == "routed"
+            with pytest.raises(KeyError, match="no tool 'three__echo' in this group"):
+                await group.call_tool("three__echo", {})
+            totals = group.stats()["total"]
+            assert totals["servers"] == 2 and totals["failed_to_start"] == 1
+            # the call, and six pages of tools per server twice (an unknown name lists again)
+            assert totals["requests_sent"] == 1 + 2 * 2 * 6
+            pids = [c.pid for c in group.clients.values()]
+        return pids
+
+    pids = run(main())
+    from .helpers import process_alive
+
+    assert not any(process_alive(pid) for pid in pids)
+
+
+def test_group_from_argv_lists():
+    async def main():
+        async with mcp_stdio.connect_all({"ref": REFERENCE}, env=CHILD_ENV, separator=".") as group:
+            assert "ref.echo" in [t["name"] for t in await group.list_tools()]
+
+    run(main())
+
+
+def test_sync_client_blocks_and_closes(tmp_path):
+    import mcp_stdio.sync
+
+    with mcp_stdio.sync.connect(REFERENCE, env=CHILD_ENV) as client:
+        assert client.server_info["name"] == "mcp_stdio-reference"
+        assert [t["name"] for t in client.list_tools()["tools"]][:2] == ["echo", "add"]
+        assert mcp_stdio.tool_text(client.call_tool("echo", {"text": "sync"})) == "sync"
+        with pytest.raises(mcp_stdio.RemoteError):
+            client.call_tool("nope")
+        pid = client.pid
+    from .helpers import process_alive
+
+    assert not process_alive(pid)
+    assert client.state.value == "closed"
+
+
+def test_sync_client_left_open_is_closed_at_interpreter_exit(tmp_path):
+    script = tmp_path / "leave_open.py"
+    script.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "import mcp_stdio.sync\n"
+        f"client = mcp_stdio.sync.connect({REFERENCE!r}, env={CHILD_ENV!r})\n"
+        "client.start()\n"
+        "print(client.pid, flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    from .helpers import process_alive, wait_until
+
+    pid = int(done.stdout.split()[0])
+    assert wait_until(lambda: not process_alive(pid), timeout=5)
