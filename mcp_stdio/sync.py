@@ -10,9 +10,10 @@
 
 Every method of :class:`mcp_stdio.Client` is here with the same name and arguments,
 blocking until done. The clients of this module share one private event loop, run by a
-daemon thread started on first use and stopped when the last client closes; callbacks (``message_handler``, ``sampling_callback``
-and the others) run in that thread. Closing a client, or the end of the interpreter
-(an ``atexit`` hook closes whatever is still open), leaves no child process behind.
+daemon thread started on first use and stopped when the last client closes; callbacks
+(``message_handler``, ``sampling_callback`` and the others) run in that thread. Closing a
+client, or the end of the interpreter (an ``atexit`` hook closes whatever is still open),
+leaves no child process behind.
 """
 
 from __future__ import annotations
