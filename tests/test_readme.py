@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 
@@ -30,8 +31,46 @@ def test_quick_start_runs_and_matches_the_example_file():
     assert lines[2] == "hello"
 
 
+def block_with(text: str) -> str:
+    [block] = [b for b in python_blocks() if text in b]
+    return block
+
+
+def run_block(source: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=120,
+                         cwd=ROOT, env={**CHILD_ENV, "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+def test_every_python_example_is_covered_by_a_test():
+    covered = ("mcp_stdio.connect(command)", "Server(\"demo\")", "connect_all(servers)", "mcp_stdio.sync.connect(")
+    for block in python_blocks():
+        assert any(marker in block for marker in covered), block[:200]
+
+
+def test_group_example():
+    lines = run_block(block_with("connect_all(servers)"))
+    assert lines == ["['first', 'second'] ['broken']", "24 first__echo", "3", "2"]
+
+
+def test_sync_example():
+    assert run_block(block_with("mcp_stdio.sync.connect(")) == ["mcp_stdio-reference", "no asyncio here"]
+
+
+def test_console_examples_run():
+    commands = [line.strip()[2:] for line in README.splitlines() if line.strip().startswith("$ python -m mcp_stdio")]
+    assert len(commands) == 6
+    env = dict(CHILD_ENV, PATH="/usr/bin:/bin")
+    for command in commands:
+        argv = [sys.executable if part == "python" else part for part in shlex.split(command)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout.strip(), command
+
+
 def test_server_example_serves_its_tool(tmp_path):
-    source = python_blocks()[1]
+    source = block_with('Server("demo")')
     script = tmp_path / "demo_server.py"
     script.write_text(source, encoding="utf-8")
 
