@@ -47,6 +47,7 @@ from .errors import (
     StartError,
     describe_returncode,
 )
+from .client_tasks import TASK_METHODS, ClientTasks
 from .framing import DEFAULT_MAX_MESSAGE_SIZE, Oversized
 from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
 from .methods import DEFAULT, ClientMethods
@@ -100,6 +101,9 @@ if TYPE_CHECKING:
     NotificationCallback = Callable[[dict[str, Any]], Optional[Awaitable[None]]]
     RequestHandler = Callable[[dict[str, Any]], Awaitable[Any]]
     ProgressCallback = Callable[[float, Optional[float], Optional[str]], Optional[Awaitable[None]]]
+
+# Requests of the server about the tasks it started on this client -> ClientTasks method.
+_TASK_REQUESTS = {"tasks/get": "get", "tasks/result": "result", "tasks/list": "list", "tasks/cancel": "cancel"}
 
 # The list results that a list_changed notification makes stale.
 _LIST_CHANGED = {
@@ -195,7 +199,7 @@ class Client(ClientMethods):
         "_sampling_callback", "_elicitation_callback", "_cache", "refresh_on_list_changed", "_notifications",
         "_dispatcher", "_wakeup", "_drained", "_trace",
         "invalid_messages", "unexpected_responses", "_sent", "_failed", "_timed_out", "_last_error", "_started_at",
-        "_restart", "_restarts", "_restarting", "_restart_task",
+        "_restart", "_restarts", "_restarting", "_restart_task", "_client_tasks",
         "__weakref__",
     )
 
@@ -266,6 +270,7 @@ class Client(ClientMethods):
         self._restarts = 0
         self._restarting: asyncio.Future | None = None
         self._restart_task: asyncio.Task | None = None
+        self._client_tasks: ClientTasks | None = None  # tasks the server started here
         for method, handler in (("sampling/createMessage", sampling_callback),
                                 ("elicitation/create", elicitation_callback)):
             if handler is not None:
@@ -596,6 +601,12 @@ class Client(ClientMethods):
             capabilities["sampling"] = {}
         if self._elicitation_callback is not None:
             capabilities["elicitation"] = {"form": {}, "url": {}}
+        requests = {area: {method: {}} for name, (area, method) in TASK_METHODS.items()
+                    if self._request_handlers and name in self._request_handlers}
+        if requests:
+            # MCP 2025-11-25, basic/utilities/tasks: task augmentation "is subject to
+            # capability negotiation"; this client runs those requests as tasks.
+            capabilities["tasks"] = {"list": {}, "cancel": {}, "requests": requests}
         return capabilities
 
     def _raise_not_ready(self, method: str) -> None:
@@ -976,6 +987,14 @@ class Client(ClientMethods):
             self._send_nowait(self._session.send_result(message.id, {}))
             return
         handler = self._request_handlers.get(message.method) if self._request_handlers else None
+        if handler is not None and message.method in TASK_METHODS and (message.params or {}).get("task"):
+            if self._client_tasks is None:
+                self._client_tasks = ClientTasks(self._spawn)
+            self._send_nowait(self._session.send_result(message.id, self._client_tasks.create(handler,
+                                                                                             message.params)))
+            return
+        if handler is None and message.method in _TASK_REQUESTS and self._client_tasks is not None:
+            handler = getattr(self._client_tasks, _TASK_REQUESTS[message.method])
         if handler is None:
             self._send_nowait(self._session.send_error(
                 message.id, METHOD_NOT_FOUND, f"Method not found: {message.method}"))

@@ -7,8 +7,9 @@ Run it with ``python -m mcp_stdio.server``. Tools:
 * ``weather(city)``: structured output with an output schema;
 * ``fail(message)``: a tool error (``isError``);
 * ``log(level, message)``: a ``notifications/message`` at ``level``;
-* ``sample(prompt)``, ``ask(question)``, ``ask_url(url)``, ``roots()``: requests to the
-  client (sampling, form and URL elicitation, roots);
+* ``sample(prompt)``, ``sample_as_task(prompt)``, ``ask(question)``, ``ask_url(url)``,
+  ``roots()``: requests to the client (sampling, also as a task, form and URL elicitation,
+  roots);
 * ``touch(item)``: changes a resource, notifying subscribers.
 
 Resources: ``reference://readme`` (text), ``reference://logo`` (binary) and the template
@@ -90,6 +91,20 @@ def build() -> Server:
         """Ask the client's model (sampling/createMessage) and return its answer."""
         result = ctx.sample([{"role": "user", "content": {"type": "text", "text": prompt}}], max_tokens=100)
         return result.get("content", {}).get("text", "")
+
+    @server.tool()
+    def sample_as_task(prompt: str, ctx: Context) -> dict:
+        """Ask the client's model as a task (2025-11-25): create it, look at it, wait for its result."""
+        if not ctx.supports("tasks.requests.sampling.createMessage"):
+            raise ToolError("the client does not run sampling requests as tasks")
+        created = ctx.request("sampling/createMessage", {
+            "messages": [{"role": "user", "content": {"type": "text", "text": prompt}}], "maxTokens": 100,
+            "task": {"ttl": 60000}})
+        task_id = created["task"]["taskId"]
+        status = ctx.request("tasks/get", {"taskId": task_id})["status"]
+        listed = [task["taskId"] for task in ctx.request("tasks/list", {})["tasks"]]
+        result = ctx.request("tasks/result", {"taskId": task_id})
+        return {"first_status": status, "listed": task_id in listed, "text": result["content"]["text"]}
 
     @server.tool()
     def ask(question: str, ctx: Context) -> dict:

@@ -237,12 +237,18 @@ class Context:
         self._require("roots")
         return self.request("roots/list").get("roots", [])
 
-    def _require(self, capability: str) -> None:
+    def supports(self, capability: str) -> bool:
+        """Return whether the client declared ``capability`` (a dotted path, ``roots.listChanged``)."""
         node: Any = self.client_capabilities
         for part in capability.split("."):
             if not isinstance(node, dict) or part not in node:
-                raise ToolError(f"the client does not support {capability}")
+                return False
             node = node[part]
+        return node is not False
+
+    def _require(self, capability: str) -> None:
+        if not self.supports(capability):
+            raise ToolError(f"the client does not support {capability}")
 
 
 class Server:

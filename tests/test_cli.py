@@ -40,7 +40,7 @@ def test_info_is_the_default_and_readable():
 
 def test_lists_are_tables_wrapped_to_the_terminal():
     lines = cli("tools", *SERVER).stdout.splitlines()
-    assert lines[0] == "echo     Return the text unchanged."
+    assert lines[0] == f"{'echo':<14}  Return the text unchanged."  # aligned on the longest name
     assert all(len(line) <= 80 for line in lines)
     assert cli("resources", *SERVER).stdout.splitlines()[0].startswith("reference://readme")
     assert cli("templates", *SERVER).stdout.startswith("reference://items/{item}")
@@ -253,7 +253,7 @@ def test_group_starts_many_isolates_failures_routes_calls_and_totals(tmp_path):
             assert "exited with status 3" in str(group.errors["broken"])
             tools = await group.list_tools()
             names = [t["name"] for t in tools]
-            assert "one__echo" in names and "two__echo" in names and len(names) == len(set(names)) == 24
+            assert "one__echo" in names and "two__echo" in names and len(names) == len(set(names)) == 26
             assert {t["server"] for t in tools} == {"one", "two"}
             result = await group.call_tool("two__echo", {"text": "routed"})
             assert mcp_stdio.tool_text(result) == "routed"
@@ -261,8 +261,8 @@ def test_group_starts_many_isolates_failures_routes_calls_and_totals(tmp_path):
                 await group.call_tool("three__echo", {})
             totals = group.stats()["total"]
             assert totals["servers"] == 2 and totals["failed_to_start"] == 1
-            # the call, and six pages of tools per server twice (an unknown name lists again)
-            assert totals["requests_sent"] == 1 + 2 * 2 * 6
+            # the call, and seven pages of tools per server twice (an unknown name lists again)
+            assert totals["requests_sent"] == 1 + 2 * 2 * 7
             pids = [c.pid for c in group.clients.values()]
         return pids
 

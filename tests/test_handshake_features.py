@@ -68,7 +68,7 @@ def test_lists_are_paginated_and_drained():
     async def main():
         async with reference() as client:
             tools = await client.list_tools()
-            assert len(tools["tools"]) == 12 and "nextCursor" not in tools
+            assert len(tools["tools"]) == 13 and "nextCursor" not in tools
             first = await client.list_tools(page=True)
             assert len(first["tools"]) == 2 and first["nextCursor"] == "2"
             second = await client.list_tools("2")
@@ -198,9 +198,16 @@ def test_requests_from_the_server_to_the_client():
     async def main():
         async with reference(sampling_callback=sampling, elicitation_callback=elicitation,
                              roots=[{"uri": "file:///work", "name": "work"}]) as client:
-            assert client._capabilities() == {"roots": {"listChanged": True}, "sampling": {},
-                                              "elicitation": {"form": {}, "url": {}}}
+            assert client._capabilities() == {
+                "roots": {"listChanged": True}, "sampling": {}, "elicitation": {"form": {}, "url": {}},
+                "tasks": {"list": {}, "cancel": {}, "requests": {"sampling": {"createMessage": {}},
+                                                                  "elicitation": {"create": {}}}}}
             assert mcp_stdio.tool_text(await client.call_tool("sample", {"prompt": "hi"})) == "model says: hi"
+            as_task = await client.call_tool("sample_as_task", {"prompt": "later"})
+            # The callback may finish before the server's tasks/get arrives.
+            assert as_task["structuredContent"]["first_status"] in ("working", "completed")
+            assert as_task["structuredContent"]["listed"] is True
+            assert as_task["structuredContent"]["text"] == "model says: later"
             asked = await client.call_tool("ask", {"question": "Favourite colour?"})
             assert asked["structuredContent"] == {"action": "accept", "content": {"answer": "blue"}}
             url = await client.call_tool("ask_url", {"url": "https://example.com/login"})
@@ -299,6 +306,6 @@ def test_list_changed_drops_the_cache_and_can_refresh(monkeypatch):
                 if "tools" in client._cache:
                     break
                 await asyncio.sleep(0.01)
-            assert len(client._cache["tools"]["tools"]) == 12
+            assert len(client._cache["tools"]["tools"]) == 13
 
     run(main())

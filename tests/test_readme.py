@@ -51,7 +51,7 @@ def test_every_python_example_is_covered_by_a_test():
 
 def test_group_example():
     lines = run_block(block_with("connect_all(servers)"))
-    assert lines == ["['first', 'second'] ['broken']", "24 first__echo", "3", "2"]
+    assert lines == ["['first', 'second'] ['broken']", "26 first__echo", "3", "2"]
 
 
 def test_sync_example():

@@ -72,7 +72,7 @@ async def main():
                 cursor = listed.next_cursor
                 if cursor is None:
                     break
-            assert names[:4] == ["echo", "add", "sleep", "blob"] and len(names) == 12, names
+            assert names[:4] == ["echo", "add", "sleep", "blob"] and len(names) == 13, names
             assert text(await client.call_tool("echo", {"text": "hé"})) == "hé"
             assert text(await client.call_tool("add", {"a": 2, "b": 3})) == "5"
             weather = await client.call_tool("weather", {"city": "Rome"})
