@@ -18,10 +18,25 @@ Rules applied here:
 
 from __future__ import annotations
 
+from typing import Any
+
 from .errors import CapabilityError, LocalProtocolError, RemoteProtocolError
 from .schema import SchemaError, compile_schema
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .types import (
+        CallToolResult,
+        CompleteResult,
+        GetPromptResult,
+        ListPromptsResult,
+        ListResourcesResult,
+        ListResourceTemplatesResult,
+        ListTasksResult,
+        ListToolsResult,
+        ReadResourceResult,
+        Task,
+    )
 
 __all__ = ["ClientMethods", "LOGGING_LEVELS", "DEFAULT"]
 
@@ -76,7 +91,8 @@ class ClientMethods:
 
     # Tools
 
-    async def list_tools(self, cursor: str | None = None, *, page: bool = False, timeout: Any = DEFAULT) -> dict:
+    async def list_tools(self, cursor: str | None = None, *,
+                         page: bool = False, timeout: Any = DEFAULT) -> ListToolsResult:
         """Return the server's tools as a ``tools/list`` result (all pages by default).
 
         Also remembers each tool's ``outputSchema`` so that :meth:`call_tool` can validate
@@ -95,7 +111,7 @@ class ClientMethods:
     async def call_tool(self, name: str, arguments: dict | None = None, *, timeout: Any = DEFAULT,
                         progress_callback: Any = None, reset_timeout_on_progress: bool = False,
                         max_total_timeout: float | None = None, task: dict | None = None,
-                        meta: dict | None = None, validate: bool = True) -> dict:
+                        meta: dict | None = None, validate: bool = True) -> CallToolResult:
         """Call a tool and return its ``CallToolResult`` dict.
 
         Args:
@@ -154,7 +170,8 @@ class ClientMethods:
 
     # Resources
 
-    async def list_resources(self, cursor: str | None = None, *, page: bool = False, timeout: Any = DEFAULT) -> dict:
+    async def list_resources(self, cursor: str | None = None, *,
+                             page: bool = False, timeout: Any = DEFAULT) -> ListResourcesResult:
         """Return the server's resources as a ``resources/list`` result (all pages by default)."""
         self._require("resources", "resources/list")
         result = await self._list("resources/list", "resources", cursor, page, timeout)  # type: ignore[attr-defined]
@@ -163,13 +180,13 @@ class ClientMethods:
         return result
 
     async def list_resource_templates(self, cursor: str | None = None, *, page: bool = False,
-                                      timeout: Any = DEFAULT) -> dict:
+                                      timeout: Any = DEFAULT) -> ListResourceTemplatesResult:
         """Return the ``resources/templates/list`` result (all pages by default)."""
         self._require("resources", "resources/templates/list")
         return await self._list("resources/templates/list", "resourceTemplates", cursor, page,  # type: ignore
                                 timeout)
 
-    async def read_resource(self, uri: str, *, timeout: Any = DEFAULT) -> dict:
+    async def read_resource(self, uri: str, *, timeout: Any = DEFAULT) -> ReadResourceResult:
         """Return the ``resources/read`` result for ``uri`` (its ``contents``)."""
         self._require("resources", "resources/read")
         return await self._request_with("resources/read", {"uri": uri}, timeout)
@@ -186,7 +203,8 @@ class ClientMethods:
 
     # Prompts
 
-    async def list_prompts(self, cursor: str | None = None, *, page: bool = False, timeout: Any = DEFAULT) -> dict:
+    async def list_prompts(self, cursor: str | None = None, *,
+                           page: bool = False, timeout: Any = DEFAULT) -> ListPromptsResult:
         """Return the server's prompts as a ``prompts/list`` result (all pages by default)."""
         self._require("prompts", "prompts/list")
         result = await self._list("prompts/list", "prompts", cursor, page, timeout)  # type: ignore[attr-defined]
@@ -194,7 +212,8 @@ class ClientMethods:
             self._cache["prompts"] = result  # type: ignore[attr-defined]
         return result
 
-    async def get_prompt(self, name: str, arguments: dict[str, str] | None = None, *, timeout: Any = DEFAULT) -> dict:
+    async def get_prompt(self, name: str, arguments: dict[str, str] | None = None, *,
+                         timeout: Any = DEFAULT) -> GetPromptResult:
         """Return the ``prompts/get`` result (``messages``) for prompt ``name``."""
         self._require("prompts", "prompts/get")
         params: dict = {"name": name}
@@ -205,7 +224,7 @@ class ClientMethods:
     # Utilities
 
     async def complete(self, ref: dict, argument: dict, context: dict | None = None, *,
-                       timeout: Any = DEFAULT) -> dict:
+                       timeout: Any = DEFAULT) -> CompleteResult:
         """Ask for completions of an argument (``completion/complete``).
 
         Args:
@@ -243,7 +262,7 @@ class ClientMethods:
 
     # Tasks (experimental, 2025-11-25)
 
-    async def get_task(self, task_id: str, *, timeout: Any = DEFAULT) -> dict:
+    async def get_task(self, task_id: str, *, timeout: Any = DEFAULT) -> Task:
         """Return the state of a task (``tasks/get``)."""
         self._require_version("tasks", "tasks/get")
         self._require("tasks", "tasks/get")
@@ -255,13 +274,14 @@ class ClientMethods:
         self._require("tasks", "tasks/result")
         return await self._request_with("tasks/result", {"taskId": task_id}, timeout)
 
-    async def list_tasks(self, cursor: str | None = None, *, page: bool = False, timeout: Any = DEFAULT) -> dict:
+    async def list_tasks(self, cursor: str | None = None, *,
+                         page: bool = False, timeout: Any = DEFAULT) -> ListTasksResult:
         """Return the server's tasks (``tasks/list``; all pages by default)."""
         self._require_version("tasks", "tasks/list")
         self._require("tasks.list", "tasks/list")
         return await self._list("tasks/list", "tasks", cursor, page, timeout)  # type: ignore[attr-defined]
 
-    async def cancel_task(self, task_id: str, *, timeout: Any = DEFAULT) -> dict:
+    async def cancel_task(self, task_id: str, *, timeout: Any = DEFAULT) -> Task:
         """Cancel a task (``tasks/cancel``)."""
         self._require_version("tasks", "tasks/cancel")
         self._require("tasks.cancel", "tasks/cancel")

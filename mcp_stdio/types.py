@@ -22,6 +22,18 @@ __all__ = [
     "ListToolsResult",
     "TextContent",
     "CallToolResult",
+    "Resource",
+    "ListResourcesResult",
+    "ResourceTemplate",
+    "ListResourceTemplatesResult",
+    "ReadResourceResult",
+    "Prompt",
+    "ListPromptsResult",
+    "GetPromptResult",
+    "CompleteResult",
+    "Task",
+    "CreateTaskResult",
+    "ListTasksResult",
     "tool_text",
     "is_error",
 ]
@@ -77,6 +89,99 @@ class CallToolResult(TypedDict, total=False):
     content: list[dict[str, Any]]
     structuredContent: dict[str, Any]
     isError: bool
+
+
+class Resource(TypedDict, total=False):
+    """One resource of ``resources/list``."""
+
+    uri: str
+    name: str
+    title: str
+    description: str
+    mimeType: str
+
+
+class ListResourcesResult(TypedDict, total=False):
+    """The result of ``resources/list``."""
+
+    resources: list[Resource]
+    nextCursor: str
+
+
+class ResourceTemplate(TypedDict, total=False):
+    """One template of ``resources/templates/list``."""
+
+    uriTemplate: str
+    name: str
+    description: str
+    mimeType: str
+
+
+class ListResourceTemplatesResult(TypedDict, total=False):
+    """The result of ``resources/templates/list``."""
+
+    resourceTemplates: list[ResourceTemplate]
+    nextCursor: str
+
+
+class ReadResourceResult(TypedDict, total=False):
+    """The result of ``resources/read``: ``contents`` with ``text`` or base64 ``blob``."""
+
+    contents: list[dict[str, Any]]
+
+
+class Prompt(TypedDict, total=False):
+    """One prompt of ``prompts/list``."""
+
+    name: str
+    title: str
+    description: str
+    arguments: list[dict[str, Any]]
+
+
+class ListPromptsResult(TypedDict, total=False):
+    """The result of ``prompts/list``."""
+
+    prompts: list[Prompt]
+    nextCursor: str
+
+
+class GetPromptResult(TypedDict, total=False):
+    """The result of ``prompts/get``."""
+
+    description: str
+    messages: list[dict[str, Any]]
+
+
+class CompleteResult(TypedDict, total=False):
+    """The result of ``completion/complete``: ``completion`` with ``values``."""
+
+    completion: dict[str, Any]
+
+
+class Task(TypedDict, total=False):
+    """A task (2025-11-25, experimental)."""
+
+    taskId: str
+    status: str
+    statusMessage: str
+    createdAt: str
+    lastUpdatedAt: str
+    ttl: int
+    pollInterval: int
+
+
+class CreateTaskResult(TypedDict, total=False):
+    """The answer to a task-augmented request."""
+
+    task: Task
+
+
+class ListTasksResult(TypedDict, total=False):
+    """The result of ``tasks/list``."""
+
+    tasks: list[Task]
+    nextCursor: str
 
 
 def tool_text(result: dict) -> str:
