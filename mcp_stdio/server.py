@@ -49,7 +49,8 @@ from . import __version__
 from .errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND
 from .framing import Oversized
 from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
-from .session import Endpoint, negotiate_version
+from . import modern
+from .session import HANDSHAKE_VERSIONS, Endpoint, negotiate_version
 
 TYPE_CHECKING = False  # typing is not imported at run time: the server must start fast
 if TYPE_CHECKING:
@@ -90,11 +91,25 @@ class ClientRequestError(Exception):
 
 
 class _ParamsError(Exception):
-    """Invalid params: answered with -32602 (or the code given)."""
+    """Invalid params: answered with -32602 (or the code given, with data)."""
 
-    def __init__(self, message: str, code: int = INVALID_PARAMS) -> None:
+    def __init__(self, message: str, code: int = INVALID_PARAMS, data: Any = None) -> None:
         self.code = code
+        self.data = data
         super().__init__(message)
+
+
+class _InputRequired(Exception):
+    """A tool of a 2026-07-28 request needs the client's input (multi round-trip)."""
+
+    def __init__(self, key: str, method: str, params: dict) -> None:
+        self.key = key
+        self.method = method
+        self.params = params
+        super().__init__(f"input required: {method}")
+
+
+_NO_ANSWER = object()  # a handler's result meaning "no response now" (subscriptions/listen)
 
 
 class _Entry:
@@ -175,14 +190,19 @@ def _tool_result(value: Any) -> dict:
 class Context:
     """What a tool, resource or prompt function gets in its ``ctx`` parameter."""
 
-    def __init__(self, server: Server, request_id: Any, progress_token: Any) -> None:
+    def __init__(self, server: Server, request_id: Any, progress_token: Any, modern: dict | None = None) -> None:
         self._server = server
         self.request_id = request_id
         self.progress_token = progress_token
+        # For a 2026-07-28 request: its _meta, and the client's answers to input requests.
+        self._modern = modern
+        self._inputs = 0
 
     @property
     def client_capabilities(self) -> dict:
-        """Return the capabilities the client declared."""
+        """Return the capabilities the client declared (per request in 2026-07-28)."""
+        if self._modern is not None:
+            return self._modern["meta"].get(modern.CLIENT_CAPABILITIES) or {}
         return self._server.client_capabilities
 
     def report_progress(self, progress: float, total: float | None = None, message: str | None = None) -> None:
@@ -197,8 +217,20 @@ class Context:
         self._server.notify("notifications/progress", params)
 
     def log(self, level: str, data: Any, logger: str | None = None) -> None:
-        """Send ``notifications/message`` if ``level`` is at or above the client's level."""
-        self._server.log(level, data, logger)
+        """Send ``notifications/message`` if ``level`` is at or above the client's level.
+
+        In 2026-07-28 the level is the request's ``io.modelcontextprotocol/logLevel``;
+        without it, nothing is sent (the client did not opt in).
+        """
+        if self._modern is None:
+            self._server.log(level, data, logger)
+            return
+        wanted = self._modern["meta"].get(modern.LOG_LEVEL)
+        if wanted in _LEVELS and _LEVELS.index(level) >= _LEVELS.index(wanted):
+            params: dict = {"level": level, "data": data}
+            if logger:
+                params["logger"] = logger
+            self._server.notify("notifications/message", params)
 
     def is_cancelled(self) -> bool:
         """Return whether the client cancelled this request (reads pending input, never blocks)."""
@@ -208,9 +240,20 @@ class Context:
     def request(self, method: str, params: dict | None = None) -> Any:
         """Send a request to the client and wait for its result.
 
+        In 2026-07-28 servers send no requests: the request becomes an input request of
+        an ``input_required`` result (multi round-trip), and the tool runs again with the
+        client's answer, which this method then returns.
+
         Raises:
             ClientRequestError: the client answered with an error.
         """
+        if self._modern is not None:
+            self._inputs += 1
+            key = f"input-{self._inputs}"
+            responses = self._modern["responses"]
+            if key in responses:
+                return responses[key]
+            raise _InputRequired(key, method, params or {})
         return self._server.request(method, params)
 
     def sample(self, messages: list[dict], max_tokens: int, **options: Any) -> dict:
@@ -247,8 +290,20 @@ class Context:
         return node is not False
 
     def _require(self, capability: str) -> None:
-        if not self.supports(capability):
-            raise ToolError(f"the client does not support {capability}")
+        if self.supports(capability):
+            return
+        if self._modern is not None:
+            # MCP 2026-07-28, basic/index: the server "MUST return a
+            # MissingRequiredClientCapabilityError (-32021) whose data.requiredCapabilities
+            # lists the missing capabilities".
+            required: dict = {}
+            node = required
+            for part in capability.split("."):
+                node[part] = {}
+                node = node[part]
+            raise _ParamsError(f"the client does not declare the {capability} capability",
+                               modern.MISSING_REQUIRED_CLIENT_CAPABILITY, {"requiredCapabilities": required})
+        raise ToolError(f"the client does not support {capability}")
 
 
 class Server:
@@ -286,6 +341,8 @@ class Server:
         self._write_fd: int | None = None
         self.protocol_version = ""
         self.client_capabilities: dict = {}
+        self._modern: dict | None = None  # the 2026-07-28 request being handled: meta, responses
+        self._listeners: dict[Any, dict] = {}  # subscriptions/listen request id -> its filter
 
     # Registration
 
@@ -399,13 +456,20 @@ class Server:
         self.notify("notifications/message", params)
 
     def notify_resource_updated(self, uri: str) -> None:
-        """Tell a subscribed client that ``uri`` changed."""
+        """Tell a subscribed client that ``uri`` changed (resources/subscribe or subscriptions/listen)."""
         if uri in self._subscriptions:
             self.notify("notifications/resources/updated", {"uri": uri})
+        for listen_id, wanted in self._listeners.items():
+            if uri in (wanted.get("resourceSubscriptions") or ()):
+                self.notify("notifications/resources/updated", {"uri": uri, "_meta": {modern.SUBSCRIPTION_ID: listen_id}})
 
     def notify_list_changed(self, kind: str) -> None:
         """Tell the client that the ``tools``, ``prompts`` or ``resources`` list changed."""
-        self.notify(f"notifications/{kind}/list_changed")
+        if self.protocol_version:  # a handshake-era session
+            self.notify(f"notifications/{kind}/list_changed")
+        for listen_id, wanted in self._listeners.items():
+            if wanted.get(f"{kind}ListChanged"):
+                self.notify(f"notifications/{kind}/list_changed", {"_meta": {modern.SUBSCRIPTION_ID: listen_id}})
 
     def request(self, method: str, params: dict | None = None) -> Any:
         """Send a request to the client and wait for its answer (only inside :meth:`run`).
@@ -513,13 +577,17 @@ class Server:
 
     def _handle(self, event: Any) -> None:
         kind = event.__class__
+        if kind is Notification and event.method == "notifications/cancelled":
+            # basic/patterns/subscriptions: a client ends a subscription by cancelling it.
+            self._listeners.pop((event.params or {}).get("requestId"), None)
         if kind is Request:
             self.stats["requests"] += 1
             if event.id in self._cancelled:
                 self._cancelled.discard(event.id)
                 return
             answer = self._answer(event)  # before touching _out: a tool may flush it meanwhile
-            self._out.append(answer)
+            if answer is not None:
+                self._out.append(answer)
             self._cancelled.discard(event.id)
         elif kind is Notification:
             self.stats["notifications"] += 1
@@ -533,18 +601,53 @@ class Server:
         elif kind is Response or kind is ErrorResponse:
             self._waiting[event.id] = event
 
-    def _answer(self, request: Request) -> bytes:
+    def _answer(self, request: Request) -> bytes | None:
         endpoint = self._endpoint
-        handler = _HANDLERS.get(request.method)
+        params = request.params or {}
+        is_modern = modern.is_modern_request(params)
+        handlers = _MODERN_HANDLERS if is_modern else _HANDLERS
+        handler = handlers.get(request.method)
         if handler is None:
             return endpoint.send_error(request.id, METHOD_NOT_FOUND, f"Method not found: {request.method}")
         try:
-            result = handler(self, request.params or {}, request.id)
+            if is_modern:
+                self._modern = self._check_modern(params)
+            result = handler(self, params, request.id)
         except _ParamsError as exc:
-            return endpoint.send_error(request.id, exc.code, str(exc))
+            return endpoint.send_error(request.id, exc.code, str(exc), exc.data)
         except Exception as exc:  # the server must answer, whatever a handler did
             return endpoint.send_error(request.id, INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._modern = None
+        if result is _NO_ANSWER:
+            return None
+        if is_modern:
+            result = dict(result)
+            result.setdefault("resultType", "complete")
+            result["_meta"] = dict(result.get("_meta") or {},
+                                   **{modern.SERVER_INFO: {"name": self.name, "version": self.version}})
         return endpoint.send_result(request.id, result)
+
+    def _check_modern(self, params: dict) -> dict:
+        """Validate the per-request fields of a 2026-07-28 request; return its context."""
+        meta = params["_meta"]
+        version = meta.get(modern.PROTOCOL_VERSION)
+        if version not in modern.MODERN_VERSIONS:
+            # MCP 2026-07-28, basic/versioning: the server "MUST respond with an
+            # UnsupportedProtocolVersionError listing the versions it does support".
+            raise _ParamsError("Unsupported protocol version", modern.UNSUPPORTED_PROTOCOL_VERSION,
+                               {"supported": list(modern.MODERN_VERSIONS + HANDSHAKE_VERSIONS), "requested": version})
+        if not isinstance(meta.get(modern.CLIENT_CAPABILITIES), dict):
+            # basic/index: "A request missing any required field is malformed; the server
+            # MUST reject it with JSON-RPC error code -32602 (Invalid params)."
+            raise _ParamsError(f"_meta lacks {modern.CLIENT_CAPABILITIES}")
+        responses: dict = {}
+        state = params.get("requestState")
+        if isinstance(state, str):
+            responses.update(_decode_state(state))
+        if isinstance(params.get("inputResponses"), dict):
+            responses.update(params["inputResponses"])
+        return {"meta": meta, "responses": responses}
 
     def _capabilities(self) -> dict:
         capabilities: dict = {"tools": {"listChanged": True}, "logging": {}}
@@ -569,13 +672,23 @@ class Server:
         result: dict = {key: items[start:end]}
         if end < len(items):
             result["nextCursor"] = str(end)
+        if self._modern is not None:
+            # basic/patterns/caching: a cache hint; these lists change only on list_changed.
+            result.update(ttlMs=_CACHE_TTL_MS, cacheScope="public")
         return result
 
     def _call(self, entry: _Entry, arguments: dict, request_id: Any, params: dict) -> Any:
         if entry.wants_ctx:
             token = (params.get("_meta") or {}).get("progressToken")
-            arguments = dict(arguments, ctx=Context(self, request_id, token))
+            arguments = dict(arguments, ctx=Context(self, request_id, token, self._modern))
         return entry.func(**arguments)
+
+    def _input_required(self, exc: _InputRequired) -> dict:
+        """Return the InputRequiredResult of basic/patterns/mrtr for a tool that needs input."""
+        assert self._modern is not None
+        return {"resultType": "input_required",
+                "inputRequests": {exc.key: {"method": exc.method, "params": exc.params}},
+                "requestState": _encode_state(self._modern["responses"])}
 
     # Handlers (method -> function, see _HANDLERS)
 
@@ -624,6 +737,10 @@ class Server:
             if unknown:
                 raise ToolError(f"unexpected arguments: {', '.join(sorted(unknown))}")
             result = _tool_result(self._call(entry, arguments, request_id, params))
+        except _InputRequired as exc:
+            return self._input_required(exc)
+        except _ParamsError:
+            raise
         except Exception as exc:
             # MCP 2025-11-25, server/tools: tool execution errors are reported "in the result
             # object, not as an MCP protocol-level error", with isError set, so that the model
@@ -684,13 +801,17 @@ class Server:
             match = entry.pattern.match(uri) if isinstance(uri, str) else None
             if match:
                 return entry, match.groupdict()
-        # MCP 2025-11-25, server/resources "Error Handling": "Resource not found: -32002".
-        raise _ParamsError(f"Resource not found: {uri}", RESOURCE_NOT_FOUND)
+        # MCP 2025-11-25, server/resources "Error Handling": "Resource not found: -32002";
+        # 2026-07-28 replaced it with -32602 (basic/index, "Error Codes").
+        raise _ParamsError(f"Resource not found: {uri}", INVALID_PARAMS if self._modern else RESOURCE_NOT_FOUND)
 
     def _read_resource(self, params: dict, request_id: Any) -> dict:
         uri = params.get("uri")
         entry, variables = self._find_resource(uri)
-        value = self._call(entry, variables, request_id, params)
+        try:
+            value = self._call(entry, variables, request_id, params)
+        except _InputRequired as exc:
+            return self._input_required(exc)
         contents: dict = {"uri": uri, "mimeType": entry.definition.get("mimeType", "text/plain")}
         if isinstance(value, (bytes, bytearray)):
             import base64
@@ -722,7 +843,10 @@ class Server:
                    if arg["required"] and arg["name"] not in arguments]
         if missing:
             raise _ParamsError(f"missing prompt arguments: {', '.join(missing)}")
-        value = self._call(entry, arguments, request_id, params)
+        try:
+            value = self._call(entry, arguments, request_id, params)
+        except _InputRequired as exc:
+            return self._input_required(exc)
         if isinstance(value, str):
             messages = [{"role": "user", "content": {"type": "text", "text": value}}]
         else:
@@ -750,6 +874,39 @@ class Server:
             raise _ParamsError(f"unknown logging level {level!r}")
         self._log_level = level  # type: ignore[assignment]
         return {}
+
+    def _discover(self, params: dict, request_id: Any) -> dict:
+        result: dict = {"resultType": "complete", "supportedVersions": list(modern.MODERN_VERSIONS),
+                        "capabilities": self._modern_capabilities(), "ttlMs": _CACHE_TTL_MS, "cacheScope": "public",
+                        "_meta": {modern.SERVER_INFO: {"name": self.name, "version": self.version}}}
+        if self.instructions:
+            result["instructions"] = self.instructions
+        return result
+
+    def _modern_capabilities(self) -> dict:
+        capabilities: dict = {"tools": {"listChanged": True}, "logging": {}}
+        if self._resources or self._templates:
+            capabilities["resources"] = {"subscribe": True, "listChanged": True}
+        if self._prompts:
+            capabilities["prompts"] = {"listChanged": True}
+        if self._completions:
+            capabilities["completions"] = {}
+        return capabilities
+
+    def _listen(self, params: dict, request_id: Any) -> Any:
+        wanted = params.get("notifications")
+        if not isinstance(wanted, dict):
+            raise _ParamsError("subscriptions/listen needs a notifications filter")
+        accepted = {key: value for key, value in wanted.items()
+                    if key in ("toolsListChanged", "promptsListChanged", "resourcesListChanged",
+                               "resourceSubscriptions")}
+        self._listeners[request_id] = accepted
+        # basic/patterns/subscriptions: the acknowledgement "MUST be the first message the
+        # server sends carrying the subscription's ID".
+        self._out.append(self._endpoint.send_notification(
+            "notifications/subscriptions/acknowledged",
+            {"_meta": {modern.SUBSCRIPTION_ID: request_id}, "notifications": accepted}))
+        return _NO_ANSWER
 
     def _write_stats(self) -> None:
         path = os.environ.get("MCP_STDIO_SERVER_STATS")
@@ -783,6 +940,38 @@ _HANDLERS: dict[str, Callable[[Server, dict, Any], Any]] = {
     "tasks/list": Server._list_tasks,
     "tasks/cancel": Server._cancel_task,
 }
+
+
+# The methods of 2026-07-28: the handshake-era ones minus those it removed (initialize,
+# logging/setLevel, resources/subscribe and unsubscribe; tasks moved to an extension).
+_MODERN_HANDLERS = {method: handler for method, handler in _HANDLERS.items()
+                    if method not in ("initialize", "logging/setLevel", "resources/subscribe",
+                                      "resources/unsubscribe") and not method.startswith("tasks/")}
+_MODERN_HANDLERS["server/discover"] = Server._discover
+_MODERN_HANDLERS["subscriptions/listen"] = Server._listen
+# A legacy client may probe too: server/discover is answered whatever the request carries.
+_HANDLERS["server/discover"] = Server._discover
+
+# How long (milliseconds) clients may cache lists and discover results.
+_CACHE_TTL_MS = 60_000
+
+
+def _encode_state(responses: dict) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps(responses, separators=(",", ":")).encode()).decode("ascii")
+
+
+def _decode_state(state: str) -> dict:
+    import base64
+
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(state.encode("ascii")))
+    except (ValueError, UnicodeError) as exc:
+        raise _ParamsError(f"invalid requestState: {exc}") from None
+    if not isinstance(decoded, dict):
+        raise _ParamsError("invalid requestState")
+    return decoded
 
 
 def _write_all(fd: int, data: bytes) -> None:
