@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--startup-timeout", type=float, default=60.0,
                         help="seconds to start the server and handshake (default 60)")
     parser.add_argument("--verbose", action="store_true", help="trace every message on stderr")
+    parser.add_argument("--protocol", default="auto", choices=("auto", "handshake", "2026-07-28"),
+                        help="protocol era (default auto: probe with server/discover, else the handshake)")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="an environment variable for the server (repeatable)")
     parser.add_argument("--cwd", help="working directory of the server")
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = _Output(args.json)
     options: dict = {"timeout": args.timeout, "startup_timeout": args.startup_timeout,
-                     "inherit_env": args.inherit_env}
+                     "inherit_env": args.inherit_env, "protocol": args.protocol}
     try:
         env = _pairs(args.env, parse_json=False)
         if args.config or args.server:

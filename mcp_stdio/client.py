@@ -37,6 +37,7 @@ from .errors import (
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     ClientClosedError,
+    LocalProtocolError,
     ConnectionClosed,
     MCPStdioError,
     MessageTooLarge,
@@ -45,13 +46,22 @@ from .errors import (
     RequestTimeout,
     ServerExited,
     StartError,
+    UnsupportedProtocolVersion,
     describe_returncode,
 )
 from .client_tasks import TASK_METHODS, ClientTasks
 from .framing import DEFAULT_MAX_MESSAGE_SIZE, Oversized
 from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
+from . import modern
 from .methods import DEFAULT, ClientMethods
-from .session import ClientSession, HandshakeComplete, HandshakeFailed, State, UnexpectedResponse
+from .session import (
+    HANDSHAKE_VERSIONS,
+    ClientSession,
+    HandshakeComplete,
+    HandshakeFailed,
+    State,
+    UnexpectedResponse,
+)
 from .transport import DEFAULT_QUEUE_SIZE, DEFAULT_STDERR_TAIL_LINES, ChildTransport
 
 __all__ = [
@@ -82,6 +92,17 @@ DEFAULT_CLOSE_TIMEOUT = 2.0
 DEFAULT_EXIT_TIMEOUT = 2.0
 # Seconds close() waits after SIGTERM before SIGKILL.
 DEFAULT_TERMINATE_TIMEOUT = 2.0
+# Seconds the automatic era probe waits for server/discover before assuming a legacy
+# server that ignores unknown requests (a legacy server normally answers -32601 at once).
+DEFAULT_PROBE_TIMEOUT = 2.0
+# Input rounds one 2026-07-28 request may take (basic/patterns/mrtr asks for a bound).
+DEFAULT_MAX_INPUT_ROUNDS = 8
+# The era of each server command line seen by this process (basic/versioning: clients
+# "SHOULD cache the result for the lifetime of the server process").
+_ERAS: dict[tuple, str] = {}
+# The methods whose results carry cache hints (basic/patterns/caching).
+_CACHEABLE = ("tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read")
+
 # The restart policy of restart=True: five attempts, waiting 0.5 s, 1 s, 2 s, 4 s, 8 s (a
 # crash loop must not spin), never more than 30 s.
 DEFAULT_RESTART = {"max_restarts": 5, "backoff": 0.5, "max_backoff": 30.0}
@@ -180,6 +201,13 @@ class Client(ClientMethods):
             "max_backoff": 30.0}`` (seconds, doubling after each attempt). Requests in
             flight fail with the connection error and are never resent; requests made
             while it restarts wait for it, within their timeout.
+        protocol: ``"auto"`` (probe with ``server/discover``, fall back to the handshake),
+            ``"handshake"`` (2024-11-05 to 2025-11-25 only) or ``"2026-07-28"`` (modern
+            only). The era found by ``"auto"`` is remembered per command line.
+        probe_timeout: seconds the ``"auto"`` probe waits before assuming a legacy server.
+        cache_results: in 2026-07-28, keep list and read results for their ``ttlMs``.
+        max_input_rounds: in 2026-07-28, how many ``input_required`` rounds one request
+            may take.
 
     ``close()`` is bounded by ``close_timeout + exit_timeout + 2 * terminate_timeout + 4``
     seconds whatever the server does (the last terms cover the rest of its process group
@@ -200,6 +228,7 @@ class Client(ClientMethods):
         "_dispatcher", "_wakeup", "_drained", "_trace",
         "invalid_messages", "unexpected_responses", "_sent", "_failed", "_timed_out", "_last_error", "_started_at",
         "_restart", "_restarts", "_restarting", "_restart_task", "_client_tasks",
+        "protocol", "probe_timeout", "cache_results", "max_input_rounds", "_modern", "_log_level",
         "__weakref__",
     )
 
@@ -229,6 +258,10 @@ class Client(ClientMethods):
         roots: list[dict] | None = None,
         refresh_on_list_changed: bool = False,
         restart: bool | dict = False,
+        protocol: str = "auto",
+        probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
+        cache_results: bool = True,
+        max_input_rounds: int = DEFAULT_MAX_INPUT_ROUNDS,
     ) -> None:
         if isinstance(command, (str, bytes)):
             raise TypeError(
@@ -268,6 +301,17 @@ class Client(ClientMethods):
                 raise TypeError(f"unknown restart policy keys: {', '.join(sorted(unknown))}")
             self._restart = (policy["max_restarts"], policy["backoff"], policy["max_backoff"])
         self._restarts = 0
+        if protocol == "legacy":
+            protocol = "handshake"
+        if protocol not in ("auto", "handshake") + modern.MODERN_VERSIONS:
+            raise ValueError(f"protocol must be 'auto', 'handshake' or one of {', '.join(modern.MODERN_VERSIONS)}, "
+                             f"not {protocol!r}")
+        self.protocol = protocol
+        self.probe_timeout = probe_timeout
+        self.cache_results = cache_results
+        self.max_input_rounds = max_input_rounds
+        self._modern: str | None = None  # the 2026-07-28 version in use, when modern
+        self._log_level: str | None = None
         self._restarting: asyncio.Future | None = None
         self._restart_task: asyncio.Task | None = None
         self._client_tasks: ClientTasks | None = None  # tasks the server started here
@@ -403,6 +447,18 @@ class Client(ClientMethods):
             queue_size=self.queue_size,
         )
         await self._transport.start()
+        era = self.protocol if self.protocol != "auto" else _ERAS.get(self._era_key(), "auto")
+        if era != "handshake":
+            outcome = await self._discover(probe=era == "auto")
+            if outcome == "modern":
+                _ERAS[self._era_key()] = modern.MODERN_VERSIONS[0]
+                self._state = State.READY
+                self._started_at = loop.time()
+                return
+            _ERAS[self._era_key()] = "handshake"
+            if outcome == "died":
+                # Some legacy servers exit on an unknown first request: start again.
+                await self._respawn()
         handshake = loop.create_future()
         _, data = self._session.initialize(self._client_info, self._capabilities(), handshake)
         self._send_nowait(data)
@@ -475,11 +531,20 @@ class Client(ClientMethods):
                 self._raise_not_ready(method)
         if timeout is DEFAULT:
             timeout = self.timeout
+        if self._modern is not None:
+            return await self._modern_request(method, params, timeout, progress_callback,
+                                              reset_timeout_on_progress, max_total_timeout)
+        return await self._send_request(method, params, timeout, progress_callback, reset_timeout_on_progress,
+                                        max_total_timeout)
+
+    async def _send_request(self, method: str, params: dict | None, timeout: float | None,
+                            progress_callback: ProgressCallback | None = None, reset: bool = False,
+                            max_total: float | None = None) -> Any:
+        """Send one request and wait for its answer (no era logic)."""
         loop = self._loop
         assert loop is not None
         if progress_callback is not None:
-            return await self._request_with_progress(method, params, timeout, progress_callback,
-                                                     reset_timeout_on_progress, max_total_timeout)
+            return await self._request_with_progress(method, params, timeout, progress_callback, reset, max_total)
         future = loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
         self._sent += 1
@@ -534,6 +599,141 @@ class Client(ClientMethods):
             del self._progress[token]
             if progress.timer is not None:
                 progress.timer.cancel()
+
+    async def _modern_request(self, method: str, params: dict | None, timeout: float | None,
+                              progress_callback: Any, reset: bool, max_total: float | None) -> Any:
+        """A 2026-07-28 request: per-request _meta, resultType, input rounds, version retry, cache."""
+        cacheable = self.cache_results and method in _CACHEABLE
+        if cacheable:
+            key = (method, _cache_key(params))
+            hit = self._cache.get(("result",) + key)
+            if hit is not None and hit[0] > self._loop.time():  # type: ignore[union-attr]
+                return hit[1]
+        retried = False
+        rounds = 0
+        while True:
+            stamped = modern.stamp(params, self._modern, self._capabilities(), self._client_info, self._log_level)
+            try:
+                result = await self._send_request(method, stamped, timeout, progress_callback, reset, max_total)
+            except RemoteError as exc:
+                if exc.code != modern.UNSUPPORTED_PROTOCOL_VERSION or retried:
+                    raise
+                # basic/versioning: the client "SHOULD select a mutually supported version
+                # from the supported list and retry the request" (once).
+                retried = True
+                supported = (exc.data or {}).get("supported") or [] if isinstance(exc.data, dict) else []
+                mutual = [v for v in modern.MODERN_VERSIONS if v in supported]
+                if not mutual:
+                    raise UnsupportedProtocolVersion(supported, modern.MODERN_VERSIONS) from exc
+                self._modern = mutual[0]
+                continue
+            if type(result) is not dict:
+                raise RemoteProtocolError(f"{method}: the result is not an object: {result!r:.200}")
+            kind = result.get("resultType", "complete")  # absent means complete (basic/index)
+            if kind == "complete":
+                break
+            if kind != "input_required":
+                # basic/index: "A resultType of any value unrecognized by the client MUST be
+                # considered invalid."
+                raise RemoteProtocolError(f"{method}: unknown resultType {kind!r}")
+            rounds += 1
+            if method not in modern.INPUT_REQUIRED_METHODS or rounds > self.max_input_rounds:
+                raise RemoteProtocolError(f"{method}: input_required " + (
+                    f"more than {self.max_input_rounds} times (max_input_rounds)" if rounds > self.max_input_rounds
+                    else "is not allowed for this method"))
+            params = await self._input_round(method, params, result)
+        if cacheable and rounds == 0 and isinstance(result.get("ttlMs"), int) and result["ttlMs"] > 0:
+            # basic/patterns/caching: honour ttlMs; this cache serves one client, so
+            # "public" and "private" results may both be kept. Never for input rounds.
+            self._cache[("result",) + key] = (self._loop.time() + result["ttlMs"] / 1000, result)  # type: ignore
+        return result
+
+    async def _input_round(self, method: str, params: dict | None, result: dict) -> dict:
+        """Answer the input requests of an input_required result; return the retry's params.
+
+        basic/patterns/mrtr: the client retries the same request (a new id) with
+        ``inputResponses`` keyed like ``inputRequests``, and ``requestState`` echoed as it
+        came.
+        """
+        requests = result.get("inputRequests") or {}
+        if not isinstance(requests, dict):
+            raise RemoteProtocolError(f"{method}: inputRequests is not an object")
+        responses = {}
+        for key, wanted in requests.items():
+            kind = wanted.get("method") if isinstance(wanted, dict) else None
+            handler = {"sampling/createMessage": self._sampling_callback,
+                       "elicitation/create": self._elicitation_callback}.get(kind)  # type: ignore[arg-type]
+            if kind == "roots/list" and (self._roots is not None or self._list_roots_callback is not None):
+                handler = self._answer_roots
+            if handler is None:
+                raise LocalProtocolError(f"{method}: the server asks for {kind!r} and no handler was given for it")
+            responses[key] = await handler(wanted.get("params") or {})
+        retry = {k: v for k, v in (params or {}).items() if k not in ("inputResponses", "requestState")}
+        if responses:
+            retry["inputResponses"] = responses
+        if "requestState" in result:
+            retry["requestState"] = result["requestState"]
+        return retry
+
+    async def _discover(self, probe: bool) -> str:
+        """Send server/discover; return "modern", "legacy" (fall back) or "died" (respawn).
+
+        The stdio recipe of basic/versioning, "Backward Compatibility": "probe with
+        server/discover and fall back on any error that is not a recognized modern error".
+        """
+        loop = self._loop
+        assert loop is not None
+        future = loop.create_future()
+        version = modern.MODERN_VERSIONS[0]
+        params = modern.stamp(None, version, self._capabilities(), self._client_info)
+        msg_id, data = self._session.send_request("server/discover", params, future)
+        self._send_nowait(data)
+        try:
+            wait = self.startup_timeout
+            if probe:
+                wait = self.probe_timeout if wait is None else min(self.probe_timeout, wait)
+            result = await asyncio.wait_for(asyncio.shield(future), wait)
+        except asyncio.TimeoutError:
+            self._session.forget(msg_id)  # a late answer is dropped; nothing is cancelled
+            if probe:
+                return "legacy"
+            raise StartError(f"server {self.command[0]!r} did not answer server/discover within "
+                             f"{self.startup_timeout:g} s", self.returncode, self.stderr_tail) from None
+        except ConnectionClosed as exc:
+            if probe:
+                return "died"
+            raise StartError(f"server {self.command[0]!r} {_describe_end(exc)} before answering server/discover",
+                             exc.returncode, exc.stderr_tail) from exc
+        except RemoteError as exc:
+            if exc.code == modern.UNSUPPORTED_PROTOCOL_VERSION:
+                supported = exc.data.get("supported", []) if isinstance(exc.data, dict) else []
+                mutual = [v for v in modern.MODERN_VERSIONS if v in supported]
+                if mutual:
+                    version = mutual[0]
+                    result = {"supportedVersions": supported, "capabilities": {}}
+                elif probe and any(v in HANDSHAKE_VERSIONS for v in supported):
+                    return "legacy"
+                else:
+                    raise UnsupportedProtocolVersion(supported, modern.MODERN_VERSIONS + HANDSHAKE_VERSIONS) from exc
+            elif probe:
+                return "legacy"
+            else:
+                raise StartError(f"server {self.command[0]!r} refused server/discover: {exc}",
+                                 self.returncode, self.stderr_tail) from exc
+        if type(result) is not dict:
+            raise StartError(f"server {self.command[0]!r} answered server/discover with {result!r:.200}")
+        supported = result.get("supportedVersions") or []
+        mutual = [v for v in modern.MODERN_VERSIONS if v in supported]
+        if not mutual and version not in supported:
+            if probe:
+                return "legacy"
+            raise UnsupportedProtocolVersion(supported, modern.MODERN_VERSIONS)
+        self._modern = mutual[0] if mutual else version
+        meta = result.get("_meta") or {}
+        self._session.adopt_modern(self._modern, {
+            "protocolVersion": self._modern, "capabilities": result.get("capabilities") or {},
+            "serverInfo": meta.get(modern.SERVER_INFO) or {}, "instructions": result.get("instructions")})
+        return "modern"
 
     async def notify(self, method: str, params: dict | None = None) -> None:
         """Send a notification (no answer is expected)."""
@@ -831,6 +1031,23 @@ class Client(ClientMethods):
             if not restarting.done():
                 restarting.set_result(None)
 
+    def _era_key(self) -> tuple:
+        return (tuple(self.command), str(self._cwd))
+
+    async def _respawn(self) -> None:
+        """Start the server again after the era probe killed it (then use the handshake)."""
+        if self._stop_task is not None:
+            await asyncio.shield(self._stop_task)
+            self._stop_task = None
+        self._error = None
+        self._state = State.INITIALIZING
+        self._session = ClientSession(self.max_message_size)
+        self._transport = self._transport_class(
+            self.command, self._data_received, self._connection_lost, env=self._env,
+            inherit_env=self._inherit_env, cwd=self._cwd, on_stderr=self._stderr_callback,
+            stderr_tail_lines=self._stderr_tail_lines, queue_size=self.queue_size)
+        await self._transport.start()
+
     async def _wait_restart(self, timeout: Any) -> None:
         restarting = self._restarting
         if restarting is None:
@@ -916,6 +1133,8 @@ class Client(ClientMethods):
         elif method in _LIST_CHANGED:
             key = _LIST_CHANGED[method]
             self._cache.pop(key, None)
+            for cached in [k for k in self._cache if isinstance(k, tuple) and k[1].startswith(key)]:
+                del self._cache[cached]
             if key == "tools":
                 self._cache.pop("output_schemas", None)
             if self.refresh_on_list_changed and self._state is State.READY:
@@ -1109,6 +1328,13 @@ class _Deadlines:
             else:
                 self._handle = self._loop.call_at(deadline, self._sweep)
                 return
+
+
+def _cache_key(params: dict | None) -> str:
+    """Return a cache key for request params (their _meta excluded)."""
+    import json
+
+    return json.dumps({k: v for k, v in (params or {}).items() if k != "_meta"}, sort_keys=True)
 
 
 def _describe_end(error: ConnectionClosed) -> str:

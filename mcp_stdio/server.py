@@ -212,7 +212,7 @@ class Context:
         params: dict = {"progressToken": self.progress_token, "progress": progress}
         if total is not None:
             params["total"] = total
-        if message is not None and self._server.protocol_version >= "2025-03-26":
+        if message is not None and self._server.version_in_use() >= "2025-03-26":
             params["message"] = message
         self._server.notify("notifications/progress", params)
 
@@ -461,7 +461,8 @@ class Server:
             self.notify("notifications/resources/updated", {"uri": uri})
         for listen_id, wanted in self._listeners.items():
             if uri in (wanted.get("resourceSubscriptions") or ()):
-                self.notify("notifications/resources/updated", {"uri": uri, "_meta": {modern.SUBSCRIPTION_ID: listen_id}})
+                self.notify("notifications/resources/updated",
+                            {"uri": uri, "_meta": {modern.SUBSCRIPTION_ID: listen_id}})
 
     def notify_list_changed(self, kind: str) -> None:
         """Tell the client that the ``tools``, ``prompts`` or ``resources`` list changed."""
@@ -470,6 +471,12 @@ class Server:
         for listen_id, wanted in self._listeners.items():
             if wanted.get(f"{kind}ListChanged"):
                 self.notify(f"notifications/{kind}/list_changed", {"_meta": {modern.SUBSCRIPTION_ID: listen_id}})
+
+    def version_in_use(self) -> str:
+        """Return the protocol version of the request being handled (modern or negotiated)."""
+        if self._modern is not None:
+            return self._modern["meta"].get(modern.PROTOCOL_VERSION, "")
+        return self.protocol_version
 
     def request(self, method: str, params: dict | None = None) -> Any:
         """Send a request to the client and wait for its answer (only inside :meth:`run`).
@@ -709,9 +716,9 @@ class Server:
         tools = []
         for entry in self._tools.values():
             definition = entry.definition
-            if self.protocol_version < "2025-06-18":  # outputSchema and title came in 2025-06-18
+            if self.version_in_use() < "2025-06-18":  # outputSchema and title came in 2025-06-18
                 definition = {k: v for k, v in definition.items() if k not in ("outputSchema", "title")}
-            elif self.protocol_version >= "2025-11-25":
+            elif self._modern is None and self.protocol_version >= "2025-11-25":
                 definition = dict(definition, execution={"taskSupport": "optional"})
             tools.append(definition)
         return self._page(tools, params, "tools")
@@ -747,7 +754,7 @@ class Server:
             # can see them and correct itself.
             message = str(exc) if isinstance(exc, ToolError) else f"{type(exc).__name__}: {exc}"
             return {"content": [{"type": "text", "text": message}], "isError": True}
-        if self.protocol_version < "2025-06-18":
+        if self.version_in_use() < "2025-06-18":
             result.pop("structuredContent", None)
         return result
 

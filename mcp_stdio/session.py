@@ -352,7 +352,7 @@ class ClientSession(Endpoint):
         """Register and serialize a request, enforcing the lifecycle (see the module doc)."""
         state = self.state
         if state is not State.READY:
-            if state is State.NEW and method != "initialize":
+            if state is State.NEW and method not in ("initialize", "server/discover"):
                 raise LocalProtocolError(f"cannot send {method} before initialize")
             if state is State.INITIALIZING and method != "ping" and self._initialize_id is not None:
                 raise LocalProtocolError(f"cannot send {method} before the server answered initialize")
@@ -379,6 +379,19 @@ class ClientSession(Endpoint):
         if reason:
             params["reason"] = reason
         return self.send_notification("notifications/cancelled", params)
+
+    def adopt_modern(self, version: str, facts: dict) -> None:
+        """Enter READY for a 2026-07-28 session, which has no handshake.
+
+        Args:
+            version: the modern protocol version in use.
+            facts: what ``server/discover`` said, shaped like an InitializeResult.
+        """
+        if self.state is not State.NEW:
+            raise LocalProtocolError(f"cannot adopt the modern protocol in state {self.state.value}")
+        self.protocol_version = version
+        self.initialize_result = facts
+        self.state = State.READY
 
     def close(self) -> None:
         """Enter CLOSING: no new requests may be sent."""

@@ -118,4 +118,5 @@ def memory_client(script, **options) -> Client:
     """Return a client whose server is ``script`` (an ``async def script(peer)``)."""
     transport_class = type("ScriptedTransport", (MemoryTransport,), {"script": staticmethod(script)})
     client_class = type("MemoryClient", (Client,), {"_transport_class": transport_class})
+    options.setdefault("protocol", "handshake")
     return client_class(["memory"], **options)

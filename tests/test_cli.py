@@ -33,9 +33,13 @@ SERVER = ["--", sys.executable, "-m", "mcp_stdio.server"]
 
 def test_info_is_the_default_and_readable():
     out = cli(*SERVER).stdout.splitlines()
-    assert out[0] == f"mcp_stdio-reference {mcp_stdio.__version__} (protocol 2025-11-25)"
-    assert out[1] == "capabilities: completions, logging, prompts, resources, tasks, tools"
+    # The reference server serves both eras: automatic selection finds the modern one.
+    assert out[0] == f"mcp_stdio-reference {mcp_stdio.__version__} (protocol 2026-07-28)"
+    assert out[1] == "capabilities: completions, logging, prompts, resources, tools"
     assert out[2].startswith("instructions: The mcp_stdio reference server")
+    legacy = cli("--protocol", "handshake", *SERVER).stdout.splitlines()
+    assert legacy[0] == f"mcp_stdio-reference {mcp_stdio.__version__} (protocol 2025-11-25)"
+    assert legacy[1] == "capabilities: completions, logging, prompts, resources, tasks, tools"
 
 
 def test_lists_are_tables_wrapped_to_the_terminal():
@@ -81,7 +85,7 @@ def test_failures_have_clear_messages_and_exit_codes_without_tracebacks():
 
 
 def test_verbose_traces_the_messages():
-    done = cli("--verbose", "ping", *SERVER)
+    done = cli("--verbose", "--protocol", "handshake", "ping", *SERVER)
     assert '> b\'{"jsonrpc":"2.0","id":1,"method":"initialize"' in done.stderr
     assert "< b'" in done.stderr
 
@@ -261,8 +265,9 @@ def test_group_starts_many_isolates_failures_routes_calls_and_totals(tmp_path):
                 await group.call_tool("three__echo", {})
             totals = group.stats()["total"]
             assert totals["servers"] == 2 and totals["failed_to_start"] == 1
-            # the call, and seven pages of tools per server twice (an unknown name lists again)
-            assert totals["requests_sent"] == 1 + 2 * 2 * 7
+            # The call and seven pages of tools per server; listing again for the unknown
+            # name was served from the cache (the modern results carry ttlMs).
+            assert totals["requests_sent"] == 1 + 2 * 7
             pids = [c.pid for c in group.clients.values()]
         return pids
 

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.usefixtures("no_leaks")
 
 def reference(**options):
     options.setdefault("env", CHILD_ENV)
+    options.setdefault("protocol", "handshake")  # these tests pin the handshake era
     return mcp_stdio.connect(REFERENCE, **options)
 
 
@@ -281,7 +282,8 @@ def test_timeout_sends_cancellation_and_drops_the_late_answer():
     lines = []
 
     async def main():
-        async with mcp_stdio.connect(server("silent"), timeout=0.2, stderr_callback=lines.append) as client:
+        async with mcp_stdio.connect(server("silent"), timeout=0.2, stderr_callback=lines.append,
+                                     protocol="handshake") as client:
             with pytest.raises(RequestTimeout, match=r"tools/call: no answer within 0.2 s"):
                 await client.call_tool("echo", {"text": "x"})
             await client.ping()  # the session goes on; the notification was written before
@@ -299,7 +301,7 @@ def test_caller_cancellation_sends_cancelled_notification():
     lines = []
 
     async def main():
-        async with mcp_stdio.connect(server("silent"), stderr_callback=lines.append) as client:
+        async with mcp_stdio.connect(server("silent"), stderr_callback=lines.append, protocol="handshake") as client:
             call = asyncio.ensure_future(client.call_tool("echo", {"text": "x"}))
             await asyncio.sleep(0.05)
             call.cancel()

@@ -61,6 +61,7 @@ def validate_both_directions():
 
 def reference(**options):
     options.setdefault("env", CHILD_ENV)
+    options.setdefault("protocol", "handshake")
     return RecordingClient(REFERENCE, **options)
 
 
@@ -280,7 +281,7 @@ def test_capabilities_and_versions_are_respected_locally():
 def test_fields_of_newer_versions_are_refused_on_older_sessions():
     async def main():
         session_versions = ("2025-03-26",)
-        client = mcp_stdio.connect(REFERENCE, env=CHILD_ENV)
+        client = mcp_stdio.connect(REFERENCE, env=CHILD_ENV, protocol="handshake")
         client._session.supported_versions = session_versions
         async with client:
             assert client.protocol_version == "2025-03-26"

@@ -91,7 +91,9 @@ def every_written_message_validates():
     checker = spec.checker("2025-11-25")
     assert WRITTEN
     for message in WRITTEN:
-        assert checker.errors(message) == [], message
+        # The era probe (server/discover) is a 2026-07-28 message; the rest is 2025-11-25.
+        version = checker if message.get("method") != "server/discover" else spec.checker("2026-07-28")
+        assert version.errors(message) == [], message
 
 
 def connect(recorder: Recorder, **options):

@@ -26,7 +26,7 @@ def test_quick_start_runs_and_matches_the_example_file():
                          cwd=ROOT, env={**CHILD_ENV, "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == "mcp_stdio-reference 2025-11-25"
+    assert lines[0] == "mcp_stdio-reference 2026-07-28"  # the reference server serves both eras
     assert lines[1].startswith("['echo', 'add', 'sleep', 'blob', 'weather'")
     assert lines[2] == "hello"
 

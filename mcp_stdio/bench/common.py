@@ -197,6 +197,9 @@ class Context:
         if self.env:
             options.setdefault("env", self.env)
         options.setdefault("client_info", {"name": "mcp_stdio-bench", "version": mcp_stdio.__version__})
+        # The handshake era, as the floor speaks it: the same work on both sides, and the
+        # servers count initialize requests to verify the handshakes.
+        options.setdefault("protocol", "handshake")
         return mcp_stdio.connect(self.command, **options)
 
     def floor(self) -> FloorClient:
