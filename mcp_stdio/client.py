@@ -54,6 +54,7 @@ from .framing import DEFAULT_MAX_MESSAGE_SIZE, Oversized
 from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
 from . import modern
 from .methods import DEFAULT, ClientMethods
+from .subscriptions import Subscription
 from .session import (
     HANDSHAKE_VERSIONS,
     ClientSession,
@@ -228,7 +229,7 @@ class Client(ClientMethods):
         "_dispatcher", "_wakeup", "_drained", "_trace",
         "invalid_messages", "unexpected_responses", "_sent", "_failed", "_timed_out", "_last_error", "_started_at",
         "_restart", "_restarts", "_restarting", "_restart_task", "_client_tasks",
-        "protocol", "probe_timeout", "cache_results", "max_input_rounds", "_modern", "_log_level",
+        "protocol", "probe_timeout", "cache_results", "max_input_rounds", "_modern", "_log_level", "_subscriptions",
         "__weakref__",
     )
 
@@ -312,6 +313,7 @@ class Client(ClientMethods):
         self.max_input_rounds = max_input_rounds
         self._modern: str | None = None  # the 2026-07-28 version in use, when modern
         self._log_level: str | None = None
+        self._subscriptions: dict[Any, Subscription] | None = None  # listen request id -> subscription
         self._restarting: asyncio.Future | None = None
         self._restart_task: asyncio.Task | None = None
         self._client_tasks: ClientTasks | None = None  # tasks the server started here
@@ -735,6 +737,78 @@ class Client(ClientMethods):
             "serverInfo": meta.get(modern.SERVER_INFO) or {}, "instructions": result.get("instructions")})
         return "modern"
 
+    async def listen(self, *, tools: bool = False, prompts: bool = False, resources: bool = False,
+                     resource_uris: list[str] | None = None, timeout: Any = DEFAULT) -> Subscription:
+        """Open a ``subscriptions/listen`` stream (2026-07-28); return it once acknowledged.
+
+        Args:
+            tools: receive ``notifications/tools/list_changed``.
+            prompts: receive ``notifications/prompts/list_changed``.
+            resources: receive ``notifications/resources/list_changed``.
+            resource_uris: receive ``notifications/resources/updated`` for these URIs.
+            timeout: seconds to wait for the acknowledgement.
+
+        The notifications also reach ``message_handler`` and drop cached lists. With a
+        restart policy, the subscription is opened again after a restart.
+
+        Raises:
+            LocalProtocolError: the session is not 2026-07-28 (use
+                :meth:`subscribe_resource` and ``message_handler`` there).
+        """
+        if self._modern is None:
+            raise LocalProtocolError("listen() needs protocol 2026-07-28; in the handshake era use "
+                                     "subscribe_resource() and message_handler")
+        wanted: dict = {}
+        for key, value in (("toolsListChanged", tools), ("promptsListChanged", prompts),
+                           ("resourcesListChanged", resources)):
+            if value:
+                wanted[key] = True
+        if resource_uris:
+            wanted["resourceSubscriptions"] = list(resource_uris)
+        subscription = Subscription(self, wanted)
+        self._open_subscription(subscription)
+        if timeout is DEFAULT:
+            timeout = self.timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(subscription._acknowledged), timeout)
+        except asyncio.TimeoutError:
+            await subscription.close()
+            raise RequestTimeout("subscriptions/listen", timeout) from None
+        return subscription
+
+    def _open_subscription(self, subscription: Subscription) -> None:
+        """Send the listen request of ``subscription`` (again, after a restart)."""
+        if self._state is not State.READY:
+            self._raise_not_ready("subscriptions/listen")
+        future = self._loop.create_future()  # type: ignore[union-attr]
+        params = modern.stamp({"notifications": subscription.filter}, self._modern,  # type: ignore[arg-type]
+                              self._capabilities(), self._client_info, self._log_level)
+        msg_id, data = self._session.send_request("subscriptions/listen", params, future)
+        subscription.request_id = msg_id
+        if self._subscriptions is None:
+            self._subscriptions = {}
+        self._subscriptions[msg_id] = subscription
+        future.add_done_callback(lambda f: self._listen_done(f, msg_id, subscription))
+        self._send_nowait(data)
+
+    def _listen_done(self, future: asyncio.Future, msg_id: Any, subscription: Subscription) -> None:
+        keep = (self._restart is not None and not future.cancelled()
+                and isinstance(future.exception(), ConnectionClosed) and self._close_task is None)
+        if not keep and self._subscriptions is not None:
+            self._subscriptions.pop(msg_id, None)
+        subscription._ended(future, keep)
+
+    def _end_subscription(self, subscription: Subscription) -> None:
+        """Cancel the listen request of a subscription the user closed."""
+        if self._subscriptions is not None:
+            self._subscriptions.pop(subscription.request_id, None)
+        entry = self._session.pending_entry(subscription.request_id)
+        data = self._session.cancel(subscription.request_id, "subscription closed")
+        if data is not None:
+            self._send_nowait(data)
+        if entry is not None and not entry[1].done():
+            entry[1].cancel()
+
     async def notify(self, method: str, params: dict | None = None) -> None:
         """Send a notification (no answer is expected)."""
         if self._state is not State.READY:
@@ -746,8 +820,12 @@ class Client(ClientMethods):
             self._raise_not_ready(method)
 
     async def ping(self, *, timeout: Any = DEFAULT) -> None:
-        """Check that the server answers (MCP basic/utilities/ping)."""
-        await self.request("ping", None, timeout=timeout)
+        """Check that the server answers (MCP basic/utilities/ping).
+
+        2026-07-28 has no ``ping``: the equivalent is ``server/discover``, which every
+        server "MUST implement".
+        """
+        await self.request("server/discover" if self._modern is not None else "ping", None, timeout=timeout)
 
     def stats(self) -> dict:
         """Return counters for monitoring.
@@ -868,8 +946,9 @@ class Client(ClientMethods):
     def _fail_future(self, future: asyncio.Future, error: BaseException) -> None:
         if future.done():
             return
-        self._failed += 1
-        self._last_error = str(error)
+        if self._state is State.READY or self._state is State.CLOSING:  # not the era probe or handshake
+            self._failed += 1
+            self._last_error = str(error)
         future.set_exception(error)
         blocked = self._blocked
         if blocked:
@@ -1013,6 +1092,7 @@ class Client(ClientMethods):
                 error, self._error = self._error, None
                 try:
                     await self._start_once()
+                    self._listen_again()
                     return
                 except StartError as exc:
                     self._last_error = str(exc)
@@ -1030,6 +1110,16 @@ class Client(ClientMethods):
             self._restarting = None
             if not restarting.done():
                 restarting.set_result(None)
+
+    def _listen_again(self) -> None:
+        """Open again, after a restart, the subscriptions the user has not closed."""
+        if self._modern is None or not self._subscriptions:
+            return
+        subscriptions = list(self._subscriptions.values())
+        self._subscriptions = {}
+        for subscription in subscriptions:
+            if not subscription.closed:
+                self._open_subscription(subscription)
 
     def _era_key(self) -> tuple:
         return (tuple(self.command), str(self._cwd))
@@ -1118,6 +1208,14 @@ class Client(ClientMethods):
     def _notification(self, message: Notification) -> None:
         method = message.method
         params = message.params or {}
+        if self._subscriptions:
+            listen_id = (params.get("_meta") or {}).get(modern.SUBSCRIPTION_ID)
+            subscription = self._subscriptions.get(listen_id)
+            if subscription is not None:
+                if method == "notifications/subscriptions/acknowledged":
+                    subscription._acknowledge(params)
+                else:
+                    subscription._deliver({"method": method, "params": params})
         if method == "notifications/progress":
             self._progress_received(params)
         elif method == "notifications/cancelled":

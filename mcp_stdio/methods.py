@@ -85,6 +85,9 @@ class ClientMethods:
     def _require_version(self, feature: str, method: str) -> None:
         version = self.protocol_version or ""  # type: ignore[attr-defined]
         since = _SINCE[feature]
+        if feature == "tasks" and self._modern is not None:  # type: ignore[attr-defined]
+            raise LocalProtocolError(f"{method}: tasks are not part of protocol {version} (they became an "
+                                     "extension)")
         if version < since:
             raise LocalProtocolError(f"{method}: {feature} needs protocol {since} or later; "
                                      f"the session negotiated {version}")
@@ -191,13 +194,22 @@ class ClientMethods:
         self._require("resources", "resources/read")
         return await self._request_with("resources/read", {"uri": uri}, timeout)
 
+    def _handshake_only(self, method: str, instead: str) -> None:
+        if self._modern is not None:  # type: ignore[attr-defined]
+            raise LocalProtocolError(f"{method} does not exist in protocol {self._modern}; {instead}")  # type: ignore
+
     async def subscribe_resource(self, uri: str, *, timeout: Any = DEFAULT) -> None:
-        """Ask for ``notifications/resources/updated`` when ``uri`` changes."""
+        """Ask for ``notifications/resources/updated`` when ``uri`` changes.
+
+        In 2026-07-28 use :meth:`listen` with ``resource_uris`` instead.
+        """
+        self._handshake_only("resources/subscribe", "use listen(resource_uris=[...])")
         self._require("resources.subscribe", "resources/subscribe")
         await self._request_with("resources/subscribe", {"uri": uri}, timeout)
 
     async def unsubscribe_resource(self, uri: str, *, timeout: Any = DEFAULT) -> None:
         """Stop the updates of ``uri``."""
+        self._handshake_only("resources/unsubscribe", "close the subscription returned by listen()")
         self._require("resources.subscribe", "resources/unsubscribe")
         await self._request_with("resources/unsubscribe", {"uri": uri}, timeout)
 
@@ -242,10 +254,18 @@ class ClientMethods:
         return await self._request_with("completion/complete", params, timeout)
 
     async def set_logging_level(self, level: str, *, timeout: Any = DEFAULT) -> None:
-        """Set the lowest level of ``notifications/message`` the server sends."""
+        """Set the lowest level of ``notifications/message`` the server sends.
+
+        In 2026-07-28, which has no ``logging/setLevel``, the documented equivalent: the
+        level is sent in every later request's ``_meta``
+        (``io.modelcontextprotocol/logLevel``), and nothing is sent now.
+        """
         if level not in LOGGING_LEVELS:
             raise ValueError(f"level must be one of {', '.join(LOGGING_LEVELS)}, not {level!r}")
         self._require("logging", "logging/setLevel")
+        if self._modern is not None:  # type: ignore[attr-defined]
+            self._log_level = level  # type: ignore[attr-defined]
+            return
         await self._request_with("logging/setLevel", {"level": level}, timeout)
 
     async def set_roots(self, roots: list[dict]) -> None:

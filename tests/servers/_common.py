@@ -37,7 +37,10 @@ def answer_default(message):
         return result(message["id"], {"content": [{"type": "text", "text": text}]})
     if method == "tools/list":
         return result(message["id"], {"tools": []})
-    return result(message["id"], {})
+    if method == "ping":
+        return result(message["id"], {})
+    # A handshake-era server knows nothing else (server/discover included).
+    return {"jsonrpc": "2.0", "id": message["id"], "error": {"code": -32601, "message": f"Method not found: {method}"}}
 
 
 def messages():
