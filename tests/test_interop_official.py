@@ -42,27 +42,36 @@ def test_official_client_against_our_reference_server(mode):
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["server"] == "mcp_stdio-reference"
-    # In auto mode the official client probes server/discover first; our handshake-era
-    # server answers -32601, and the client falls back to initialize on the same process.
-    assert report["protocol_version"] == "2025-11-25"
+    # In auto mode the official client probes server/discover first; our dual-era server
+    # answers it, so the session is modern. In legacy mode it sends initialize.
+    assert report["protocol_version"] == {"auto": "2026-07-28", "legacy": "2025-11-25"}[mode]
     print(f"\nofficial mcp client ({mode} mode) -> mcp_stdio reference server:")
     for feature, outcome in report["features"].items():
         print(f"  {feature:<44} {outcome if outcome == 'pass' else 'FAIL'}")
     assert report["features"] and all(v == "pass" for v in report["features"].values()), report["features"]
 
 
-def test_our_client_against_an_official_server():
+@pytest.mark.parametrize("protocol, version", [("auto", "2026-07-28"), ("handshake", "2025-11-25")])
+def test_our_client_against_an_official_server(protocol, version):
     progress = []
+
+    async def elicitation(params):
+        return {"action": "accept", "content": {"colour": "teal"}}
 
     async def main():
         command = [PYTHON, str(PEERS / "official_server.py")]
         async with mcp_stdio.connect(command, env={"PYTHONWARNINGS": "ignore"}, stderr_callback=lambda line: None,
-                                     startup_timeout=60) as client:
+                                     startup_timeout=60, protocol=protocol,
+                                     elicitation_callback=elicitation) as client:
             assert client.server_info["name"] == "official-peer"
-            assert client.protocol_version == "2025-11-25"
+            assert client.protocol_version == version  # auto: the official 2.x server is dual-era
             assert client.instructions == "A server built with the official SDK."
             tools = {tool["name"]: tool for tool in (await client.list_tools())["tools"]}
-            assert set(tools) == {"add", "weather", "slow", "fail"}
+            assert set(tools) == {"add", "weather", "slow", "favourite", "fail"}
+            # Elicitation: a request to the client (handshake era) or an input_required
+            # round whose requestState comes back byte for byte (2026-07-28).
+            favourite = mcp_stdio.tool_text(await client.call_tool("favourite", {}))
+            assert favourite == ("accept: teal (asked-colour)" if version == "2026-07-28" else "accept: teal")
             assert (await client.call_tool("add", {"a": 2, "b": 40}))["structuredContent"] == {"result": 42}
             weather = await client.call_tool("weather", {"city": "Oslo"})
             assert weather["structuredContent"] == {"city": "Oslo", "celsius": 21.5}  # validated against its schema
@@ -82,6 +91,10 @@ def test_our_client_against_an_official_server():
             completion = await client.complete({"type": "ref/prompt", "name": "review"},
                                                {"name": "language", "value": "r"})
             assert completion["completion"]["values"] == ["rust"]
+            if version == "2026-07-28":
+                subscription = await client.listen(tools=True, resource_uris=["peer://greeting"])
+                assert subscription.accepted is not None  # acknowledged by the official server
+                await subscription.close()
             await client.ping()
 
     run(main())

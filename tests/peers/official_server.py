@@ -35,6 +35,29 @@ async def slow(steps: int, ctx: Context) -> str:
 
 
 @server.tool()
+async def favourite(ctx: Context):
+    """Ask the user: elicitation as a request (handshake era) or as input_required (2026-07-28)."""
+    from mcp_types import ElicitRequest, ElicitRequestFormParams, InputRequiredResult
+
+    schema = {"type": "object", "properties": {"colour": {"type": "string"}}, "required": ["colour"]}
+    if ctx.protocol_version and ctx.protocol_version >= "2026-07-28":
+        answer = (ctx.input_responses or {}).get("colour")
+        if answer is None:
+            request = ElicitRequest(method="elicitation/create", params=ElicitRequestFormParams(
+                mode="form", message="Favourite colour?", requested_schema=schema))
+            return InputRequiredResult(input_requests={"colour": request}, request_state="asked-colour")
+        content = answer.content if hasattr(answer, "content") else answer["content"]
+        return f"accept: {content['colour']} ({ctx.request_state})"
+    from pydantic import BaseModel
+
+    class Answer(BaseModel):
+        colour: str
+
+    result = await ctx.elicit("Favourite colour?", Answer)
+    return f"{result.action}: {result.data.colour if result.action == 'accept' else '-'}"
+
+
+@server.tool()
 def fail() -> str:
     """Always fails."""
     raise ValueError("this tool always fails")
