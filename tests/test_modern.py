@@ -381,3 +381,33 @@ def test_examples_of_2026_07_28_round_trip_through_the_parser_and_encoder():
         assert again == data, path
         count += 1
     assert count > 20
+
+
+def test_listen_again_after_a_restart():
+    import os
+    import signal
+
+    async def main():
+        async with reference(restart={"backoff": 0.01}) as client:
+            subscription = await client.listen(resource_uris=["reference://items/1"])
+            first_id, first_pid = subscription.request_id, client.pid
+            os.kill(client.pid, signal.SIGKILL)
+            for _ in range(200):
+                if client.pid != first_pid and client.state.value == "ready" and subscription.request_id != first_id:
+                    break
+                await asyncio.sleep(0.02)
+            assert client.stats()["restarts"] == 1
+            for _ in range(100):  # the new listen request is acknowledged
+                if subscription.request_id in (client._subscriptions or {}):
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
+            await client.call_tool("touch", {"item": "1"})
+            update = await asyncio.wait_for(subscription.__anext__(), 5)
+            assert update["params"]["uri"] == "reference://items/1"
+            assert update["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == subscription.request_id
+            await subscription.close()
+
+    SENT.clear()
+    run(main())
+    SENT.clear()  # two server processes: the recording spans both, so it is not re-validated here

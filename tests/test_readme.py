@@ -105,6 +105,8 @@ def test_readme_defaults_match_the_code():
     assert f"``exit_timeout``       ``{client.DEFAULT_EXIT_TIMEOUT}``" in README
     assert f"``terminate_timeout``  ``{client.DEFAULT_TERMINATE_TIMEOUT}``" in README
     assert f"``queue_size``         ``{transport.DEFAULT_QUEUE_SIZE}``" in README
+    assert f"``probe_timeout``      ``{client.DEFAULT_PROBE_TIMEOUT}``" in README
+    assert f"``max_input_rounds``   ``{client.DEFAULT_MAX_INPUT_ROUNDS}``" in README
     assert framing.DEFAULT_MAX_MESSAGE_SIZE == 64 * 1024 * 1024 and "64 MiB" in README
     for name in transport.DEFAULT_INHERITED_ENV:
         assert f"``{name}``" in README
