@@ -558,6 +558,14 @@ class Client(ClientMethods):
             if not deadlines.add(loop.time() + timeout, msg_id, timeout):
                 timer = loop.call_later(timeout, self._expire, msg_id, timeout)
         try:
+            return await self._transmit(msg_id, data, future)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    async def _transmit(self, msg_id: int, data: bytes, future: asyncio.Future) -> Any:
+        """Queue a registered request and wait for its answer; cancel it if the caller is cancelled."""
+        try:
             if self._trace:
                 logger.debug("> %s", data[:1000])
             if not self._transport.send_nowait(data):  # type: ignore[union-attr]
@@ -566,9 +574,6 @@ class Client(ClientMethods):
         except asyncio.CancelledError:
             self._abandon(msg_id, "cancelled by the caller")
             raise
-        finally:
-            if timer is not None:
-                timer.cancel()
 
     async def _request_with_progress(self, method: str, params: dict | None, timeout: float | None,
                                      callback: ProgressCallback, reset: bool, max_total: float | None) -> Any:
@@ -589,14 +594,7 @@ class Client(ClientMethods):
             self._progress = {}
         self._progress[token] = progress
         try:
-            if self._trace:
-                logger.debug("> %s", data[:1000])
-            if not self._transport.send_nowait(data):  # type: ignore[union-attr]
-                await self._send_blocking(data, future)
-            return await future
-        except asyncio.CancelledError:
-            self._abandon(msg_id, "cancelled by the caller")
-            raise
+            return await self._transmit(msg_id, data, future)
         finally:
             del self._progress[token]
             if progress.timer is not None:

@@ -38,23 +38,10 @@ DEFAULT_MAX_HEAP_GROWTH = 64 * 1024
 
 def live_children() -> list[int]:
     """Return the pids of this process's live (non-zombie) children, from /proc."""
+    from .transport import proc_stats
+
     me = os.getpid()
-    found = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return found
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == me and fields[0] != b"Z":
-            found.append(int(entry))
-    return found
+    return [pid for pid, state, ppid, _ in proc_stats() if ppid == me and state != b"Z"]
 
 
 def _fds() -> set[int]:

@@ -587,6 +587,25 @@ class ChildTransport:
         self._on_lost(self.returncode)
 
 
+def proc_stats() -> list[tuple[int, bytes, int, int]]:
+    """Return ``(pid, state, ppid, pgrp)`` of every process, from /proc (empty without it)."""
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        found.append((int(entry), fields[0], int(fields[1]), int(fields[2])))
+    return found
+
+
 def _group_alive(pgid: int | None) -> bool:
     """Return whether any live (non-zombie) process is in process group ``pgid``."""
     if pgid is None:
@@ -597,22 +616,9 @@ def _group_alive(pgid: int | None) -> bool:
         return False
     # killpg also succeeds for zombies nobody has reaped yet (their parent died and the
     # reaper is slow, or absent in some containers); look closer where /proc allows it.
-    try:
-        entries = os.listdir("/proc")
-    except OSError:  # pragma: no cover - no procfs
+    if not os.path.isdir("/proc"):  # pragma: no cover - no procfs
         return True
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        # fields[0] is the state, fields[2] the process group.
-        if fields[2] == str(pgid).encode() and fields[0] != b"Z":
-            return True
-    return False
+    return any(pgrp == pgid and state != b"Z" for _, state, _, pgrp in proc_stats())
 
 
 def _spawn_reason(exc: OSError, program: str, cwd: object) -> str:

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from mcp_stdio.transport import proc_stats
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVERS = Path(__file__).resolve().parent / "servers"
 
@@ -50,18 +52,7 @@ def fd_targets(fds) -> dict[str, str]:
 def live_children(pid: int | None = None) -> list[int]:
     """Return the pids of live (non-zombie) children of ``pid`` (default: this process)."""
     pid = os.getpid() if pid is None else pid
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != b"Z":
-            found.append(int(entry))
-    return found
+    return [child for child, state, ppid, _ in proc_stats() if ppid == pid and state != b"Z"]
 
 
 def process_alive(pid: int) -> bool:
@@ -76,18 +67,7 @@ def process_alive(pid: int) -> bool:
 
 def group_members(pgid: int) -> list[int]:
     """Return the live pids of process group ``pgid``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != b"Z":
-            found.append(int(entry))
-    return found
+    return [pid for pid, state, _, pgrp in proc_stats() if pgrp == pgid and state != b"Z"]
 
 
 def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01) -> bool:

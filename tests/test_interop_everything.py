@@ -13,9 +13,9 @@ import shutil
 import pytest
 
 import mcp_stdio
-from mcp_stdio.transport import ChildTransport
 
 from . import spec
+from .recording import SENT, RecordingClient, clear
 from .helpers import ROOT, run
 
 EVERYTHING = os.environ.get(
@@ -63,34 +63,13 @@ class Recorder:
         return {"action": "accept", "content": {"name": "Ada", "color": "blue"}}
 
 
-class RecordingTransport(ChildTransport):
-    """Remembers every message the client writes, to validate it against the schema."""
-
-    def send_nowait(self, data: bytes) -> bool:
-        queued = super().send_nowait(data)
-        if queued:
-            WRITTEN.extend(spec.lines(data))
-        return queued
-
-    async def put(self, data: bytes) -> None:
-        await super().put(data)
-        WRITTEN.extend(spec.lines(data))
-
-
-WRITTEN: list = []
-
-
-class RecordingClient(mcp_stdio.Client):
-    _transport_class = RecordingTransport
-
-
 @pytest.fixture(autouse=True)
 def every_written_message_validates():
-    WRITTEN.clear()
+    clear()
     yield
     checker = spec.checker("2025-11-25")
-    assert WRITTEN
-    for message in WRITTEN:
+    assert SENT
+    for message in SENT:
         # The era probe (server/discover) is a 2026-07-28 message; the rest is 2025-11-25.
         version = checker if message.get("method") != "server/discover" else spec.checker("2026-07-28")
         assert version.errors(message) == [], message

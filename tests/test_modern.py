@@ -13,43 +13,19 @@ import pytest
 import mcp_stdio
 from mcp_stdio import LocalProtocolError, RemoteError, RemoteProtocolError
 from mcp_stdio.client import _ERAS
-from mcp_stdio.transport import ChildTransport
 
 from . import spec
+from .recording import RECEIVED, SENT, RecordingClient, clear
 from .helpers import CHILD_ENV, REFERENCE, run, server
 from .memory import memory_client
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
-SENT: list = []
-RECEIVED: list = []
-
-
-class RecordingTransport(ChildTransport):
-    def send_nowait(self, data: bytes) -> bool:
-        queued = super().send_nowait(data)
-        if queued:
-            SENT.extend(spec.lines(data))
-        return queued
-
-    async def put(self, data: bytes) -> None:
-        await super().put(data)
-        SENT.extend(spec.lines(data))
-
-    def _stdout_data(self, data: bytes) -> None:
-        RECEIVED.append(data)
-        super()._stdout_data(data)
-
-
-class RecordingClient(mcp_stdio.Client):
-    _transport_class = RecordingTransport
-
 
 @pytest.fixture(autouse=True)
 def fresh_eras_and_validation():
     _ERAS.clear()
-    SENT.clear()
-    RECEIVED.clear()
+    clear()
     yield
     if not spec.available() or not SENT or SENT[0].get("method") != "server/discover":
         return

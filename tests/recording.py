@@ -1,0 +1,43 @@
+"""A client that records every message it writes and every byte it reads, so that tests can
+validate both directions against the official schemas."""
+
+from __future__ import annotations
+
+import mcp_stdio
+from mcp_stdio.transport import ChildTransport
+
+from . import spec
+
+SENT: list = []  # messages the client wrote (decoded)
+RECEIVED: list = []  # raw stdout chunks the client read
+
+
+def clear() -> None:
+    SENT.clear()
+    RECEIVED.clear()
+
+
+def received_messages() -> list[dict]:
+    return spec.lines(b"".join(RECEIVED))
+
+
+class RecordingTransport(ChildTransport):
+    def send_nowait(self, data: bytes) -> bool:
+        queued = super().send_nowait(data)
+        if queued:
+            SENT.extend(spec.lines(data))
+        return queued
+
+    async def put(self, data: bytes) -> None:
+        await super().put(data)
+        SENT.extend(spec.lines(data))
+
+    def _stdout_data(self, data: bytes) -> None:
+        RECEIVED.append(data)
+        super()._stdout_data(data)
+
+
+class RecordingClient(mcp_stdio.Client):
+    """mcp_stdio.Client over a RecordingTransport."""
+
+    _transport_class = RecordingTransport
