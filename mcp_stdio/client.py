@@ -536,17 +536,42 @@ class Client(ClientMethods):
         if self._modern is not None:
             return await self._modern_request(method, params, timeout, progress_callback,
                                               reset_timeout_on_progress, max_total_timeout)
-        return await self._send_request(method, params, timeout, progress_callback, reset_timeout_on_progress,
-                                        max_total_timeout)
+        if progress_callback is not None:
+            return await self._request_with_progress(method, params, timeout, progress_callback,
+                                                     reset_timeout_on_progress, max_total_timeout)
+        # The hot path, inline: each coroutine layer costs microseconds per request.
+        future, msg_id, data, timer = self._register(method, params, timeout)
+        try:
+            if self._trace:
+                logger.debug("> %s", data[:1000])
+            if not self._transport.send_nowait(data):  # type: ignore[union-attr]
+                await self._send_blocking(data, future)
+            return await future
+        except asyncio.CancelledError:
+            self._abandon(msg_id, "cancelled by the caller")
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     async def _send_request(self, method: str, params: dict | None, timeout: float | None,
                             progress_callback: ProgressCallback | None = None, reset: bool = False,
                             max_total: float | None = None) -> Any:
         """Send one request and wait for its answer (no era logic)."""
-        loop = self._loop
-        assert loop is not None
         if progress_callback is not None:
             return await self._request_with_progress(method, params, timeout, progress_callback, reset, max_total)
+        future, msg_id, data, timer = self._register(method, params, timeout)
+        try:
+            return await self._transmit(msg_id, data, future)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _register(self, method: str, params: dict | None,
+                  timeout: float | None) -> tuple[asyncio.Future, int, bytes, asyncio.TimerHandle | None]:
+        """Register a request with its timeout; return (future, id, bytes, own timer or None)."""
+        loop = self._loop
+        assert loop is not None
         future = loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
         self._sent += 1
@@ -554,14 +579,11 @@ class Client(ClientMethods):
         if timeout:
             deadlines = self._deadlines
             if deadlines is None:
-                deadlines = self._deadlines = _Deadlines(loop, self._expire, self._session.is_pending)
+                deadlines = self._deadlines = _Deadlines(loop, self._expire, self._session.is_pending,
+                                                             lambda: self._session.pending_count)
             if not deadlines.add(loop.time() + timeout, msg_id, timeout):
                 timer = loop.call_later(timeout, self._expire, msg_id, timeout)
-        try:
-            return await self._transmit(msg_id, data, future)
-        finally:
-            if timer is not None:
-                timer.cancel()
+        return future, msg_id, data, timer
 
     async def _transmit(self, msg_id: int, data: bytes, future: asyncio.Future) -> Any:
         """Queue a registered request and wait for its answer; cancel it if the caller is cancelled."""
@@ -1372,13 +1394,14 @@ class _Deadlines:
     additions when they outnumber the live ones.
     """
 
-    __slots__ = ("_loop", "_expire", "_is_pending", "_entries", "_handle", "_added")
+    __slots__ = ("_loop", "_expire", "_is_pending", "_count", "_entries", "_handle", "_added")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[[int, float], None],
-                 is_pending: Callable[[int], bool]) -> None:
+                 is_pending: Callable[[int], bool], count: Callable[[], int]) -> None:
         self._loop = loop
         self._expire = expire
         self._is_pending = is_pending
+        self._count = count
         self._entries: collections.deque = collections.deque()
         self._handle: asyncio.TimerHandle | None = None
         self._added = 0
@@ -1391,15 +1414,17 @@ class _Deadlines:
         entries.append((deadline, msg_id, timeout))
         if self._handle is None:
             self._handle = self._loop.call_at(deadline, self._sweep)
+        # Answers mostly come in order: drop an answered entry from the head as we go.
+        is_pending = self._is_pending
+        if len(entries) > 1 and not is_pending(entries[0][1]):
+            entries.popleft()
         self._added += 1
         if self._added >= 256:
-            # Drop answered entries once they are the majority: the queue stays within
-            # twice the live requests plus 256, whatever the head's deadline.
+            # Answers out of order leave entries behind the head: once they are the
+            # majority, drop them all, so the queue stays within twice the live requests.
             self._added = 0
-            is_pending = self._is_pending
-            live = [item for item in entries if is_pending(item[1])]
-            if len(live) * 2 < len(entries):
-                self._entries = collections.deque(live)
+            if len(entries) > 2 * self._count() + 256:
+                self._entries = collections.deque(item for item in entries if is_pending(item[1]))
         return True
 
     def clear(self) -> None:

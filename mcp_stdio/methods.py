@@ -75,6 +75,8 @@ class ClientMethods:
     def _require(self, capability: str, method: str) -> None:
         """Raise CapabilityError unless the server declared ``capability`` (dotted path)."""
         node: Any = self.server_capabilities  # type: ignore[attr-defined]
+        if "." not in capability and capability in node and node[capability] is not False:
+            return  # the common case, kept cheap: call_tool is the hot path
         for part in capability.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise CapabilityError(method, capability)
@@ -147,8 +149,9 @@ class ClientMethods:
             params["task"] = task
         if meta:
             params["_meta"] = dict(meta)
-        result = await self._request_with("tools/call", params, timeout, progress_callback,
-                                          reset_timeout_on_progress, max_total_timeout)
+        result = await self.request(  # type: ignore[attr-defined]
+            "tools/call", params, timeout=timeout, progress_callback=progress_callback,
+            reset_timeout_on_progress=reset_timeout_on_progress, max_total_timeout=max_total_timeout)
         if validate and task is None and isinstance(result, dict):
             self._check_structured(name, result)
         return result
