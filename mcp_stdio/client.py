@@ -464,6 +464,7 @@ class Client(ClientMethods):
         handshake = loop.create_future()
         _, data = self._session.initialize(self._client_info, self._capabilities(), handshake)
         self._send_nowait(data)
+        self._check_alive_at_start("initialize")
         try:
             await asyncio.wait_for(handshake, self.startup_timeout)
         except asyncio.TimeoutError:
@@ -710,6 +711,12 @@ class Client(ClientMethods):
         params = modern.stamp(None, version, self._capabilities(), self._client_info)
         msg_id, data = self._session.send_request("server/discover", params, future)
         self._send_nowait(data)
+        if self._error is not None or not self._transport.connected:  # type: ignore[union-attr]
+            # The server died before the probe was even registered: nothing will fail it.
+            self._session.forget(msg_id)
+            if probe:
+                return "died"
+            self._check_alive_at_start("server/discover")
         try:
             wait = self.startup_timeout
             if probe:
@@ -1140,6 +1147,19 @@ class Client(ClientMethods):
         for subscription in subscriptions:
             if not subscription.closed:
                 self._open_subscription(subscription)
+
+    def _check_alive_at_start(self, method: str) -> None:
+        """Raise StartError if the connection ended before ``method`` could be waited for.
+
+        The server may exit before the request is registered; the end of the connection
+        then failed nothing, and waiting would last the whole startup_timeout.
+        """
+        if self._error is None and self._transport is not None and self._transport.connected:
+            return
+        error = self._error if isinstance(self._error, ConnectionClosed) else ConnectionClosed(
+            "server closed the connection", self.returncode, self.stderr_tail)
+        raise StartError(f"server {self.command[0]!r} {_describe_end(error)} before answering {method}",
+                         error.returncode, error.stderr_tail) from error
 
     def _era_key(self) -> tuple:
         return (tuple(self.command), str(self._cwd))

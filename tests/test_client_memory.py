@@ -356,3 +356,22 @@ def test_invalid_request_from_peer_gets_invalid_request_error():
             assert client.invalid_messages == 2
 
     run(main())
+
+
+def test_a_server_gone_before_the_first_request_fails_the_start_at_once():
+    # The connection ends while the transport starts, before initialize (or the era
+    # probe) is registered: nothing would fail the request, so start() must check.
+    class GoneAtStart(memory_client(lambda peer: asyncio.sleep(0))._transport_class):
+        async def start(self):
+            await super().start()
+            self.exit(3)
+
+    async def main():
+        for protocol in ("handshake", "auto", "2026-07-28"):
+            client = memory_client(lambda peer: asyncio.sleep(3600), startup_timeout=None, protocol=protocol)
+            type(client)._transport_class = GoneAtStart
+            with pytest.raises(StartError, match="exited with status 3 before answering"):
+                await client.start()
+            assert client.state is State.CLOSED
+
+    run(main(), timeout=20)
