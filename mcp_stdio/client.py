@@ -37,7 +37,6 @@ from .errors import (
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     ClientClosedError,
-    LocalProtocolError,
     ConnectionClosed,
     MCPStdioError,
     MessageTooLarge,
@@ -46,17 +45,16 @@ from .errors import (
     RequestTimeout,
     ServerExited,
     StartError,
-    UnsupportedProtocolVersion,
-    describe_returncode,
 )
 from .client_tasks import TASK_METHODS, ClientTasks
 from .framing import DEFAULT_MAX_MESSAGE_SIZE, Oversized
 from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
 from . import modern
 from .methods import DEFAULT, ClientMethods
+from .timeouts import Deadlines, ProgressEntry
+from .modern_client import ModernClient, describe_end
 from .subscriptions import Subscription
 from .session import (
-    HANDSHAKE_VERSIONS,
     ClientSession,
     HandshakeComplete,
     HandshakeFailed,
@@ -101,8 +99,6 @@ DEFAULT_MAX_INPUT_ROUNDS = 8
 # The era of each server command line seen by this process (basic/versioning: clients
 # "SHOULD cache the result for the lifetime of the server process").
 _ERAS: dict[tuple, str] = {}
-# The methods whose results carry cache hints (basic/patterns/caching).
-_CACHEABLE = ("tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read")
 
 # The restart policy of restart=True: five attempts, waiting 0.5 s, 1 s, 2 s, 4 s, 8 s (a
 # crash loop must not spin), never more than 30 s.
@@ -135,19 +131,6 @@ _LIST_CHANGED = {
 }
 
 
-class _Progress:
-    """A request that asked for progress: its callback and its resettable timer."""
-
-    __slots__ = ("callback", "msg_id", "timeout", "limit", "timer")
-
-    def __init__(self, callback: Any, msg_id: int, timeout: float | None) -> None:
-        self.callback = callback
-        self.msg_id = msg_id
-        self.timeout = timeout  # set only when progress resets the timeout
-        self.limit = 0.0  # the maximum total deadline (loop time)
-        self.timer: asyncio.TimerHandle | None = None
-
-
 def connect(command: list[str], **options: Any) -> Client:
     """Return a :class:`Client` for ``command``; nothing starts until ``async with``.
 
@@ -163,7 +146,7 @@ def connect(command: list[str], **options: Any) -> Client:
     return Client(command, **options)
 
 
-class Client(ClientMethods):
+class Client(ClientMethods, ModernClient):
     """A connection to one MCP server over stdio.
 
     Args:
@@ -336,8 +319,8 @@ class Client(ClientMethods):
         self._incoming: dict[int | str, asyncio.Task] | None = None  # server request id -> handler task
         # request future -> task waiting for room in the queue (None once we interrupted it)
         self._blocked: dict[asyncio.Future, asyncio.Task | None] | None = None
-        self._deadlines: _Deadlines | None = None
-        self._progress: dict[int, _Progress] | None = None  # progress token -> its request
+        self._deadlines: Deadlines | None = None
+        self._progress: dict[int, ProgressEntry] | None = None  # progress token -> its request
         self._next_token = 0
         self._cache: dict[str, Any] = {}  # cached list results and tool output schemas
         self._notifications: collections.deque | None = None  # created on first use
@@ -472,7 +455,7 @@ class Client(ClientMethods):
                 f"server {self.command[0]!r} did not answer initialize within {self.startup_timeout:g} s",
                 self.returncode, self.stderr_tail) from None
         except ConnectionClosed as exc:
-            raise StartError(f"server {self.command[0]!r} {_describe_end(exc)} before answering initialize",
+            raise StartError(f"server {self.command[0]!r} {describe_end(exc)} before answering initialize",
                              exc.returncode, exc.stderr_tail) from exc
         except RemoteError as exc:
             raise StartError(f"server {self.command[0]!r} refused initialize: {exc}",
@@ -580,7 +563,7 @@ class Client(ClientMethods):
         if timeout:
             deadlines = self._deadlines
             if deadlines is None:
-                deadlines = self._deadlines = _Deadlines(loop, self._expire, self._session.is_pending,
+                deadlines = self._deadlines = Deadlines(loop, self._expire, self._session.is_pending,
                                                              lambda: self._session.pending_count)
             if not deadlines.add(loop.time() + timeout, msg_id, timeout):
                 timer = loop.call_later(timeout, self._expire, msg_id, timeout)
@@ -609,7 +592,7 @@ class Client(ClientMethods):
         future = loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
         self._sent += 1
-        progress = _Progress(callback, msg_id, timeout if reset else None)
+        progress = ProgressEntry(callback, msg_id, timeout if reset else None)
         if timeout:
             progress.limit = loop.time() + (max_total if max_total is not None else 10 * timeout)
             progress.timer = loop.call_later(timeout, self._expire, msg_id, timeout)
@@ -622,219 +605,6 @@ class Client(ClientMethods):
             del self._progress[token]
             if progress.timer is not None:
                 progress.timer.cancel()
-
-    async def _modern_request(self, method: str, params: dict | None, timeout: float | None,
-                              progress_callback: Any, reset: bool, max_total: float | None) -> Any:
-        """A 2026-07-28 request: per-request _meta, resultType, input rounds, version retry, cache."""
-        cacheable = self.cache_results and method in _CACHEABLE
-        if cacheable:
-            key = (method, _cache_key(params))
-            hit = self._cache.get(("result",) + key)
-            if hit is not None and hit[0] > self._loop.time():  # type: ignore[union-attr]
-                return hit[1]
-        retried = False
-        rounds = 0
-        while True:
-            stamped = modern.stamp(params, self._modern, self._capabilities(), self._client_info, self._log_level)
-            try:
-                result = await self._send_request(method, stamped, timeout, progress_callback, reset, max_total)
-            except RemoteError as exc:
-                if exc.code != modern.UNSUPPORTED_PROTOCOL_VERSION or retried:
-                    raise
-                # basic/versioning: the client "SHOULD select a mutually supported version
-                # from the supported list and retry the request" (once).
-                retried = True
-                supported = (exc.data or {}).get("supported") or [] if isinstance(exc.data, dict) else []
-                mutual = [v for v in modern.MODERN_VERSIONS if v in supported]
-                if not mutual:
-                    raise UnsupportedProtocolVersion(supported, modern.MODERN_VERSIONS) from exc
-                self._modern = mutual[0]
-                continue
-            if type(result) is not dict:
-                raise RemoteProtocolError(f"{method}: the result is not an object: {result!r:.200}")
-            kind = result.get("resultType", "complete")  # absent means complete (basic/index)
-            if kind == "complete":
-                break
-            if kind != "input_required":
-                # basic/index: "A resultType of any value unrecognized by the client MUST be
-                # considered invalid."
-                raise RemoteProtocolError(f"{method}: unknown resultType {kind!r}")
-            rounds += 1
-            if method not in modern.INPUT_REQUIRED_METHODS or rounds > self.max_input_rounds:
-                raise RemoteProtocolError(f"{method}: input_required " + (
-                    f"more than {self.max_input_rounds} times (max_input_rounds)" if rounds > self.max_input_rounds
-                    else "is not allowed for this method"))
-            params = await self._input_round(method, params, result)
-        if cacheable and rounds == 0 and isinstance(result.get("ttlMs"), int) and result["ttlMs"] > 0:
-            # basic/patterns/caching: honour ttlMs; this cache serves one client, so
-            # "public" and "private" results may both be kept. Never for input rounds.
-            self._cache[("result",) + key] = (self._loop.time() + result["ttlMs"] / 1000, result)  # type: ignore
-        return result
-
-    async def _input_round(self, method: str, params: dict | None, result: dict) -> dict:
-        """Answer the input requests of an input_required result; return the retry's params.
-
-        basic/patterns/mrtr: the client retries the same request (a new id) with
-        ``inputResponses`` keyed like ``inputRequests``, and ``requestState`` echoed as it
-        came.
-        """
-        requests = result.get("inputRequests") or {}
-        if not isinstance(requests, dict):
-            raise RemoteProtocolError(f"{method}: inputRequests is not an object")
-        responses = {}
-        for key, wanted in requests.items():
-            kind = wanted.get("method") if isinstance(wanted, dict) else None
-            handler = {"sampling/createMessage": self._sampling_callback,
-                       "elicitation/create": self._elicitation_callback}.get(kind)  # type: ignore[arg-type]
-            if kind == "roots/list" and (self._roots is not None or self._list_roots_callback is not None):
-                handler = self._answer_roots
-            if handler is None:
-                raise LocalProtocolError(f"{method}: the server asks for {kind!r} and no handler was given for it")
-            responses[key] = await handler(wanted.get("params") or {})
-        retry = {k: v for k, v in (params or {}).items() if k not in ("inputResponses", "requestState")}
-        if responses:
-            retry["inputResponses"] = responses
-        if "requestState" in result:
-            retry["requestState"] = result["requestState"]
-        return retry
-
-    async def _discover(self, probe: bool) -> str:
-        """Send server/discover; return "modern", "legacy" (fall back) or "died" (respawn).
-
-        The stdio recipe of basic/versioning, "Backward Compatibility": "probe with
-        server/discover and fall back on any error that is not a recognized modern error".
-        """
-        loop = self._loop
-        assert loop is not None
-        future = loop.create_future()
-        version = modern.MODERN_VERSIONS[0]
-        params = modern.stamp(None, version, self._capabilities(), self._client_info)
-        msg_id, data = self._session.send_request("server/discover", params, future)
-        self._send_nowait(data)
-        if self._error is not None or not self._transport.connected:  # type: ignore[union-attr]
-            # The server died before the probe was even registered: nothing will fail it.
-            self._session.forget(msg_id)
-            if probe:
-                return "died"
-            self._check_alive_at_start("server/discover")
-        try:
-            wait = self.startup_timeout
-            if probe:
-                wait = self.probe_timeout if wait is None else min(self.probe_timeout, wait)
-            result = await asyncio.wait_for(asyncio.shield(future), wait)
-        except asyncio.TimeoutError:
-            self._session.forget(msg_id)  # a late answer is dropped; nothing is cancelled
-            if probe:
-                return "legacy"
-            raise StartError(f"server {self.command[0]!r} did not answer server/discover within "
-                             f"{self.startup_timeout:g} s", self.returncode, self.stderr_tail) from None
-        except ConnectionClosed as exc:
-            if probe:
-                return "died"
-            raise StartError(f"server {self.command[0]!r} {_describe_end(exc)} before answering server/discover",
-                             exc.returncode, exc.stderr_tail) from exc
-        except RemoteError as exc:
-            if exc.code == modern.UNSUPPORTED_PROTOCOL_VERSION:
-                supported = exc.data.get("supported", []) if isinstance(exc.data, dict) else []
-                mutual = [v for v in modern.MODERN_VERSIONS if v in supported]
-                if mutual:
-                    version = mutual[0]
-                    result = {"supportedVersions": supported, "capabilities": {}}
-                elif probe and any(v in HANDSHAKE_VERSIONS for v in supported):
-                    return "legacy"
-                else:
-                    raise UnsupportedProtocolVersion(supported, modern.MODERN_VERSIONS + HANDSHAKE_VERSIONS) from exc
-            elif probe:
-                return "legacy"
-            else:
-                raise StartError(f"server {self.command[0]!r} refused server/discover: {exc}",
-                                 self.returncode, self.stderr_tail) from exc
-        if type(result) is not dict:
-            raise StartError(f"server {self.command[0]!r} answered server/discover with {result!r:.200}")
-        supported = result.get("supportedVersions") or []
-        mutual = [v for v in modern.MODERN_VERSIONS if v in supported]
-        if not mutual and version not in supported:
-            if probe:
-                return "legacy"
-            raise UnsupportedProtocolVersion(supported, modern.MODERN_VERSIONS)
-        self._modern = mutual[0] if mutual else version
-        meta = result.get("_meta") or {}
-        self._session.adopt_modern(self._modern, {
-            "protocolVersion": self._modern, "capabilities": result.get("capabilities") or {},
-            "serverInfo": meta.get(modern.SERVER_INFO) or {}, "instructions": result.get("instructions")})
-        return "modern"
-
-    async def listen(self, *, tools: bool = False, prompts: bool = False, resources: bool = False,
-                     resource_uris: list[str] | None = None, timeout: Any = DEFAULT) -> Subscription:
-        """Open a ``subscriptions/listen`` stream (2026-07-28); return it once acknowledged.
-
-        Args:
-            tools: receive ``notifications/tools/list_changed``.
-            prompts: receive ``notifications/prompts/list_changed``.
-            resources: receive ``notifications/resources/list_changed``.
-            resource_uris: receive ``notifications/resources/updated`` for these URIs.
-            timeout: seconds to wait for the acknowledgement.
-
-        The notifications also reach ``message_handler`` and drop cached lists. With a
-        restart policy, the subscription is opened again after a restart.
-
-        Raises:
-            LocalProtocolError: the session is not 2026-07-28 (use
-                :meth:`subscribe_resource` and ``message_handler`` there).
-        """
-        if self._modern is None:
-            raise LocalProtocolError("listen() needs protocol 2026-07-28; in the handshake era use "
-                                     "subscribe_resource() and message_handler")
-        wanted: dict = {}
-        for key, value in (("toolsListChanged", tools), ("promptsListChanged", prompts),
-                           ("resourcesListChanged", resources)):
-            if value:
-                wanted[key] = True
-        if resource_uris:
-            wanted["resourceSubscriptions"] = list(resource_uris)
-        subscription = Subscription(self, wanted)
-        self._open_subscription(subscription)
-        if timeout is DEFAULT:
-            timeout = self.timeout
-        try:
-            await asyncio.wait_for(asyncio.shield(subscription._acknowledged), timeout)
-        except asyncio.TimeoutError:
-            await subscription.close()
-            raise RequestTimeout("subscriptions/listen", timeout) from None
-        return subscription
-
-    def _open_subscription(self, subscription: Subscription) -> None:
-        """Send the listen request of ``subscription`` (again, after a restart)."""
-        if self._state is not State.READY:
-            self._raise_not_ready("subscriptions/listen")
-        future = self._loop.create_future()  # type: ignore[union-attr]
-        params = modern.stamp({"notifications": subscription.filter}, self._modern,  # type: ignore[arg-type]
-                              self._capabilities(), self._client_info, self._log_level)
-        msg_id, data = self._session.send_request("subscriptions/listen", params, future)
-        subscription.request_id = msg_id
-        if self._subscriptions is None:
-            self._subscriptions = {}
-        self._subscriptions[msg_id] = subscription
-        future.add_done_callback(lambda f: self._listen_done(f, msg_id, subscription))
-        self._send_nowait(data)
-
-    def _listen_done(self, future: asyncio.Future, msg_id: Any, subscription: Subscription) -> None:
-        keep = (self._restart is not None and not future.cancelled()
-                and isinstance(future.exception(), ConnectionClosed) and self._close_task is None)
-        if not keep and self._subscriptions is not None:
-            self._subscriptions.pop(msg_id, None)
-        subscription._ended(future, keep)
-
-    def _end_subscription(self, subscription: Subscription) -> None:
-        """Cancel the listen request of a subscription the user closed."""
-        if self._subscriptions is not None:
-            self._subscriptions.pop(subscription.request_id, None)
-        entry = self._session.pending_entry(subscription.request_id)
-        data = self._session.cancel(subscription.request_id, "subscription closed")
-        if data is not None:
-            self._send_nowait(data)
-        if entry is not None and not entry[1].done():
-            entry[1].cancel()
 
     async def notify(self, method: str, params: dict | None = None) -> None:
         """Send a notification (no answer is expected)."""
@@ -1138,16 +908,6 @@ class Client(ClientMethods):
             if not restarting.done():
                 restarting.set_result(None)
 
-    def _listen_again(self) -> None:
-        """Open again, after a restart, the subscriptions the user has not closed."""
-        if self._modern is None or not self._subscriptions:
-            return
-        subscriptions = list(self._subscriptions.values())
-        self._subscriptions = {}
-        for subscription in subscriptions:
-            if not subscription.closed:
-                self._open_subscription(subscription)
-
     def _check_alive_at_start(self, method: str) -> None:
         """Raise StartError if the connection ended before ``method`` could be waited for.
 
@@ -1158,7 +918,7 @@ class Client(ClientMethods):
             return
         error = self._error if isinstance(self._error, ConnectionClosed) else ConnectionClosed(
             "server closed the connection", self.returncode, self.stderr_tail)
-        raise StartError(f"server {self.command[0]!r} {_describe_end(error)} before answering {method}",
+        raise StartError(f"server {self.command[0]!r} {describe_end(error)} before answering {method}",
                          error.returncode, error.stderr_tail) from error
 
     def _era_key(self) -> tuple:
@@ -1401,84 +1161,3 @@ class Client(ClientMethods):
             seen.add(next_cursor)
             params = {"cursor": next_cursor}
         raise RemoteProtocolError(f"{method}: more than {self.max_pages} pages (max_pages)")
-
-
-class _Deadlines:
-    """Request timeouts with one timer per client instead of one per request.
-
-    Requests sent with the same timeout expire in the order they were sent, so their
-    deadlines form a queue and one timer, for the head, is enough: far cheaper than a
-    ``call_later`` per request, whose cancelled timers clog the loop's heap under load.
-    Entries hold only the request id (never the future, which would keep answers alive);
-    answered requests are dropped when they reach the head, or by a compaction every 256
-    additions when they outnumber the live ones.
-    """
-
-    __slots__ = ("_loop", "_expire", "_is_pending", "_count", "_entries", "_handle", "_added")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[[int, float], None],
-                 is_pending: Callable[[int], bool], count: Callable[[], int]) -> None:
-        self._loop = loop
-        self._expire = expire
-        self._is_pending = is_pending
-        self._count = count
-        self._entries: collections.deque = collections.deque()
-        self._handle: asyncio.TimerHandle | None = None
-        self._added = 0
-
-    def add(self, deadline: float, msg_id: int, timeout: float) -> bool:
-        """Queue a deadline; return False if it is earlier than the last one queued."""
-        entries = self._entries
-        if entries and deadline < entries[-1][0]:
-            return False  # a shorter timeout than the ones queued: the caller uses its own timer
-        entries.append((deadline, msg_id, timeout))
-        if self._handle is None:
-            self._handle = self._loop.call_at(deadline, self._sweep)
-        # Answers mostly come in order: drop an answered entry from the head as we go.
-        is_pending = self._is_pending
-        if len(entries) > 1 and not is_pending(entries[0][1]):
-            entries.popleft()
-        self._added += 1
-        if self._added >= 256:
-            # Answers out of order leave entries behind the head: once they are the
-            # majority, drop them all, so the queue stays within twice the live requests.
-            self._added = 0
-            if len(entries) > 2 * self._count() + 256:
-                self._entries = collections.deque(item for item in entries if is_pending(item[1]))
-        return True
-
-    def clear(self) -> None:
-        """Forget every entry and stop the timer."""
-        self._entries.clear()
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-    def _sweep(self) -> None:
-        self._handle = None
-        entries = self._entries
-        is_pending = self._is_pending
-        now = self._loop.time()
-        while entries:
-            deadline, msg_id, timeout = entries[0]
-            if not is_pending(msg_id):
-                entries.popleft()
-            elif deadline <= now:
-                entries.popleft()
-                self._expire(msg_id, timeout)
-            else:
-                self._handle = self._loop.call_at(deadline, self._sweep)
-                return
-
-
-def _cache_key(params: dict | None) -> str:
-    """Return a cache key for request params (their _meta excluded)."""
-    import json
-
-    return json.dumps({k: v for k, v in (params or {}).items() if k != "_meta"}, sort_keys=True)
-
-
-def _describe_end(error: ConnectionClosed) -> str:
-    if isinstance(error, ServerExited):
-        return describe_returncode(error.returncode)
-    return error.reason

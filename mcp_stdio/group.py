@@ -106,6 +106,9 @@ class ClientGroup:
             self.clients[config.name] = client
 
         await asyncio.gather(*(start_one(c) for c in self.configs.values() if not c.disabled))
+        # Servers finish starting in any order; keep the configuration's order.
+        self.clients = {name: self.clients[name] for name in self.configs if name in self.clients}
+        self.errors = {name: self.errors[name] for name in self.configs if name in self.errors}
 
     async def close(self) -> None:
         """Close every server, in parallel."""
