@@ -12,7 +12,7 @@ import mcp_stdio
 
 from .helpers import ROOT
 
-SANS_IO = ["framing.py", "jsonrpc.py", "session.py", "errors.py", "types.py"]
+SANS_IO = ["framing.py", "jsonrpc.py", "session.py", "errors.py", "types.py", "modern.py", "schema.py"]
 FORBIDDEN = {"asyncio", "subprocess", "os", "signal", "socket", "selectors", "threading"}
 
 
