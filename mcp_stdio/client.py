@@ -433,6 +433,7 @@ class Client(ClientMethods, ModernClient):
         )
         await self._transport.start()
         era = self.protocol if self.protocol != "auto" else _ERAS.get(self._era_key(), "auto")
+        probed = False
         if era != "handshake":
             outcome = await self._discover(probe=era == "auto")
             if outcome == "modern":
@@ -441,9 +442,26 @@ class Client(ClientMethods, ModernClient):
                 self._started_at = loop.time()
                 return
             _ERAS[self._era_key()] = "handshake"
+            probed = True
             if outcome == "died":
                 # Some legacy servers exit on an unknown first request: start again.
                 await self._respawn()
+                probed = False
+        try:
+            await self._handshake()
+        except StartError as exc:
+            if not (probed and isinstance(exc.__cause__, ConnectionClosed)):
+                raise
+            # The probe timed out, then the server died reading it, with initialize
+            # already on its way: it is a legacy server that exits on unknown requests
+            # (only slow to start). Start it again, without a probe this time.
+            await self._respawn()
+            await self._handshake()
+
+    async def _handshake(self) -> None:
+        """Run the handshake-era initialize exchange on the current transport."""
+        loop = self._loop
+        assert loop is not None
         handshake = loop.create_future()
         _, data = self._session.initialize(self._client_info, self._capabilities(), handshake)
         self._send_nowait(data)

@@ -212,6 +212,17 @@ def test_legacy_servers_still_connect_whatever_they_do_with_the_probe(name, note
     run(main())
 
 
+def test_a_slow_legacy_server_that_dies_on_the_probe_after_it_timed_out_still_connects():
+    # The probe gives up before the server even read it; the server then reads the probe,
+    # exits, and initialize fails: the client starts it again without a probe.
+    async def main():
+        async with mcp_stdio.connect(server("exits_on_unknown"), probe_timeout=0.000001) as client:
+            assert client.protocol_version == "2025-11-25"
+            assert mcp_stdio.tool_text(await client.call_tool("echo", {"text": "ok"})) == "ok"
+
+    run(main())
+
+
 def test_modern_only_mode_refuses_a_legacy_server():
     async def main():
         with pytest.raises(mcp_stdio.StartError, match="refused server/discover"):
