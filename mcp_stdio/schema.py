@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import re
 
+from .errors import SchemaError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["SchemaError", "Validator", "compile_schema"]
-
-
-class SchemaError(ValueError):
-    """The schema itself is invalid or uses something unsupported (a remote ``$ref``)."""
 
 
 def _is_type(value: Any, name: str) -> bool:

@@ -46,7 +46,7 @@ import sys
 import time
 
 from . import __version__
-from .errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND
+from .errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, RESOURCE_NOT_FOUND, ToolError
 from .framing import Oversized
 from .jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response
 from . import modern
@@ -74,10 +74,6 @@ READ_SIZE = 256 * 1024
 
 # MCP server/utilities/logging: the syslog severities, lowest first.
 _LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
-
-
-class ToolError(Exception):
-    """Raise from a tool to report a failure to the model (a result with ``isError``)."""
 
 
 class ClientRequestError(Exception):
