@@ -6,7 +6,7 @@ Quick start::
     import mcp_stdio
 
     async def main():
-        async with mcp_stdio.connect([sys.executable, "-m", "mcp_stdio.server"]) as client:
+        async with mcp_stdio.connect(mcp_stdio.reference_server_command()) as client:
             result = await client.call_tool("echo", {"text": "hello"})
             print(mcp_stdio.tool_text(result))
 
@@ -46,6 +46,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "reference_server_command",
     # client (loaded lazily)
     "connect",
     "Client",
@@ -83,6 +84,27 @@ _LAZY = {
     "tool_text": "types",
     "is_error": "types",
 }
+
+
+def reference_server_command(*, lean: bool = False) -> list[str]:
+    """Return the argv that runs this package's reference server, wherever it was imported from.
+
+    The child gets no ``PYTHONPATH`` (the environment is an allow-list), so ``python -m
+    mcp_stdio.server`` only works where the package is installed; this command names the
+    folder that holds this copy of the package, so it also works from a checkout or a
+    vendored ``mcp_stdio/`` folder.
+
+    Args:
+        lean: start the interpreter with ``-S`` (no ``site`` module): a faster start, as the
+            benchmarks use it; the package's folder is on the path either way.
+    """
+    import os
+    import sys
+
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = f"import sys; sys.path.insert(0, {parent!r}); from mcp_stdio.server import main; sys.exit(main())"
+
+    return [sys.executable, *(("-S",) if lean else ()), "-c", code]
 
 
 def __getattr__(name: str) -> Any:

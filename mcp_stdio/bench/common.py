@@ -39,11 +39,9 @@ def reference_command() -> list[str]:
 
     ``-S`` skips the ``site`` module (and whatever ``.pth`` files import), which costs tens
     of milliseconds per spawn on some machines; the package's parent folder is put on
-    ``sys.path`` by hand instead. The floor and mcp_stdio spawn the same command.
+    ``sys.path`` by the command itself. The floor and mcp_stdio spawn the same command.
     """
-    parent = os.path.dirname(os.path.dirname(os.path.abspath(mcp_stdio.__file__)))
-    code = f"import sys; sys.path.insert(0, {parent!r}); from mcp_stdio.server import main; main()"
-    return [sys.executable, "-S", "-c", code]
+    return mcp_stdio.reference_server_command(lean=True)
 
 
 def percentiles(samples: list[float], points=(50, 90, 99)) -> dict[str, float]:
