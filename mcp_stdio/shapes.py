@@ -78,6 +78,8 @@ class MethodInfo:
             request that travels inside an InputRequiredResult.
         senders: who may send it: ``("client",)``, ``("server",)`` or both.
         definition: the schema definition of the message (``"CallToolRequest"``).
+        params: where its params schema is in the version's data, as a JSON pointer
+            (``"#/$defs/CallToolRequestParams"``), or ``None`` if it takes none.
         params_required: whether ``params`` must be present.
         result: the result definition of a request or input (``"CallToolResult"``), else
             ``None``.
@@ -86,19 +88,19 @@ class MethodInfo:
         input_required: whether the result may be an InputRequiredResult (2026-07-28).
     """
 
-    __slots__ = ("method", "kind", "senders", "definition", "params_required", "result", "task",
-                 "input_required", "_params")
+    __slots__ = ("method", "kind", "senders", "definition", "params", "params_required", "result", "task",
+                 "input_required")
 
     def __init__(self, method: str, entry: dict) -> None:
         self.method = method
         self.kind: str = entry["kind"]
         self.senders: tuple[str, ...] = tuple(entry["from"])
         self.definition: str = entry["definition"]
+        self.params: str | None = entry["params"]
         self.params_required: bool = entry["params_required"]
         self.result: str | None = entry["result"]
         self.task: bool = entry["task"]
         self.input_required: bool = entry["input_required"]
-        self._params: str | None = entry["params"]
 
     def __repr__(self) -> str:
         return (f"MethodInfo({self.method!r}, kind={self.kind!r}, senders={self.senders!r}, "
@@ -205,9 +207,9 @@ def check_params(version: str, method: str, params: Any, *, sender: str) -> list
         return None
     if params is None:
         return [f"$: params are required by {method}"] if info.params_required else []
-    if info._params is None:
+    if info.params is None:
         return []
-    return loaded.errors(info._params, params)
+    return loaded.errors(info.params, params)
 
 
 def check_result(version: str, method: str, result: Any, *, task: bool = False) -> list[str]:
