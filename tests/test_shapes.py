@@ -169,9 +169,14 @@ def mutations(defs: dict, schema: dict, value: dict):
         if key in value:
             yield f"without {key!r}", {k: v for k, v in value.items() if k != key}
     for key, sub in (schema.get("properties") or {}).items():
-        kind = resolve(defs, sub).get("type")
-        if key in value and type(kind) is str:
+        sub = resolve(defs, sub)
+        kind = sub.get("type")
+        if key not in value:
+            continue
+        if type(kind) is str:
             yield f"{key!r} of the wrong type", dict(value, **{key: WRONG[kind]})
+        elif "const" in sub or "enum" in sub:  # the data keeps no type beside a const
+            yield f"{key!r} of the wrong type", dict(value, **{key: 12345 if type(value[key]) is str else "x"})
 
 
 def mutated_examples():

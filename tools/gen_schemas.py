@@ -121,7 +121,27 @@ def clean(schema, where: str, prefix: str):
     for key in ("properties", "patternProperties", "required"):
         if key in out and not out[key]:
             del out[key]
+    # {"type": "string", "const": "text"} says "text" twice, and validators check both: keep
+    # the const (or enum) alone when every value it allows has the type.
+    if "type" in out and ("const" in out or "enum" in out):
+        types = out["type"] if type(out["type"]) is list else [out["type"]]
+        values = [out["const"]] if "const" in out else out["enum"]
+        if all(json_types(value) & set(types) for value in values):
+            del out["type"]
     return out
+
+
+def json_types(value) -> set[str]:
+    """Return the JSON Schema types that ``value`` has (1 is both integer and number)."""
+    if value is None:
+        return {"null"}
+    if type(value) is bool:
+        return {"boolean"}
+    if type(value) is int or (type(value) is float and value.is_integer()):
+        return {"integer", "number"}
+    if type(value) is float:
+        return {"number"}
+    return {str: {"string"}, list: {"array"}, dict: {"object"}}[type(value)]
 
 
 def refs(schema) -> set[str]:
