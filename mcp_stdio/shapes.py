@@ -34,6 +34,17 @@ Rules of the versions that the data encodes, and that callers must respect:
 
 Problems are strings ``"<path>: <problem>"`` as :class:`mcp_stdio.schema.Validator` writes
 them, at most :data:`MAX_PROBLEMS`; ``$`` is the params object or the result itself.
+
+Use, in the session core::
+
+    problems = shapes.check_params(version, method, params, sender="server")
+    if problems is None:      # not a method of this version from this sender
+        ...                   # a request: answer -32601; a notification: drop it
+    elif problems:            # answer -32602 (a request) or log and drop (a notification)
+        ...
+    problems = shapes.check_result(version, request_method, result, task=was_task)
+    if problems:              # the pending request fails with RemoteProtocolError
+        ...
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ UNIONS = {
     "InputRequest": ("input", "server"),
 }
 # Further roots of reachability: every result, the JSON-RPC messages and the error types.
-EXTRA_ROOTS = ("ClientResult", "ServerResult", "InputResponse", "JSONRPCMessage", "CreateTaskResult",
+EXTRA_ROOTS = ("Result", "ClientResult", "ServerResult", "InputResponse", "JSONRPCMessage", "CreateTaskResult",
                "InputRequiredResult", "Error")
 # Requests whose result is the empty result (schema.ts: "EmptyResult"), not <Name>Result.
 EMPTY_RESULT = {"PingRequest", "SetLevelRequest", "SubscribeRequest", "UnsubscribeRequest"}
