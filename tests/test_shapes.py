@@ -580,3 +580,19 @@ def test_validators_are_compiled_once():
     validator = loaded.validator("#/$defs/CallToolResult")
     shapes.check_result("2025-06-18", "tools/call", {"content": [TEXT]})
     assert loaded.validator("#/$defs/CallToolResult") is validator
+
+
+def test_2026_json_values_hold_no_fraction_and_no_null():
+    # The 2026-07-28 schema's JSONValue is an object, an array, a string, an integer or a
+    # boolean: capabilities and sampling metadata holding 0.5 or null are refused. Pinned
+    # so that a fix upstream shows here when the data is regenerated.
+    discover = {"resultType": "complete", "supportedVersions": [LATEST], "cacheScope": "public", "ttlMs": 0}
+    for value in (0.5, None):
+        result = dict(discover, capabilities={"experimental": {"x": {"v": value}}})
+        assert shapes.check_result(LATEST, "server/discover", result) == [
+            f"$.capabilities.experimental.x.v: {value!r} matches none of anyOf"]
+    assert shapes.check_result(LATEST, "server/discover", dict(discover, capabilities={
+        "experimental": {"x": {"v": [1, "a", True, {"b": 2}]}}})) == []
+    assert shapes.check_result("2025-11-25", "initialize", {
+        "protocolVersion": "2025-11-25", "serverInfo": {"name": "s", "version": "1"},
+        "capabilities": {"experimental": {"x": {"v": 0.5}}}}) == []
