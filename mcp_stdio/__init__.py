@@ -2,7 +2,7 @@
 
 Quick start::
 
-    import asyncio, sys
+    import asyncio
     import mcp_stdio
 
     async def main():
@@ -14,27 +14,31 @@ Quick start::
 
 Importing this package is cheap: the client (and asyncio with it) is loaded the first time
 one of its names is used, so the reference server and tools that only need the protocol
-core start fast.
+core start fast. Type checkers see every name with its type (the imports under
+``TYPE_CHECKING`` below).
 """
 
 from __future__ import annotations
-
 
 from .errors import (
     CapabilityError,
     ClientClosedError,
     ConfigError,
     ConnectionClosed,
+    InputRequired,
     LocalProtocolError,
     MCPStdioError,
     MessageTooLarge,
     ProtocolError,
     RemoteError,
     RemoteProtocolError,
+    RequestError,
     RequestTimeout,
+    SchemaError,
     ServerExited,
     SpawnError,
     StartError,
+    ToolError,
     UnsupportedProtocolVersion,
 )
 
@@ -42,7 +46,23 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__version__ = "0.1.0"
+    from .client import DEFAULT_TIMEOUT, Client, connect
+    from .group import ClientGroup, connect_all
+    from .types import (
+        CallToolResult,
+        CompleteResult,
+        GetPromptResult,
+        InitializeResult,
+        ListPromptsResult,
+        ListResourcesResult,
+        ListResourceTemplatesResult,
+        ListToolsResult,
+        ReadResourceResult,
+        is_error,
+        tool_text,
+    )
+
+__version__ = "0.2.0"
 
 __all__ = [
     "__version__",
@@ -53,9 +73,18 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "connect_all",
     "ClientGroup",
-    # helpers
+    # results and helpers
     "tool_text",
     "is_error",
+    "InitializeResult",
+    "ListToolsResult",
+    "CallToolResult",
+    "ListResourcesResult",
+    "ListResourceTemplatesResult",
+    "ReadResourceResult",
+    "ListPromptsResult",
+    "GetPromptResult",
+    "CompleteResult",
     # errors
     "MCPStdioError",
     "StartError",
@@ -68,7 +97,11 @@ __all__ = [
     "LocalProtocolError",
     "RemoteProtocolError",
     "CapabilityError",
+    "SchemaError",
+    "RequestError",
     "RemoteError",
+    "ToolError",
+    "InputRequired",
     "RequestTimeout",
     "ClientClosedError",
     "ConfigError",
@@ -83,6 +116,15 @@ _LAZY = {
     "ClientGroup": "group",
     "tool_text": "types",
     "is_error": "types",
+    "InitializeResult": "types",
+    "ListToolsResult": "types",
+    "CallToolResult": "types",
+    "ListResourcesResult": "types",
+    "ListResourceTemplatesResult": "types",
+    "ReadResourceResult": "types",
+    "ListPromptsResult": "types",
+    "GetPromptResult": "types",
+    "CompleteResult": "types",
 }
 
 
@@ -103,7 +145,6 @@ def reference_server_command(*, lean: bool = False) -> list[str]:
 
     parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = f"import sys; sys.path.insert(0, {parent!r}); from mcp_stdio.server import main; sys.exit(main())"
-
     return [sys.executable, *(("-S",) if lean else ()), "-c", code]
 
 

@@ -1,108 +1,143 @@
-"""Tasks on the client side (MCP 2025-11-25, basic/utilities/tasks, experimental).
+"""The server's task-augmented requests to the client (MCP 2025-11-25, basic/utilities/tasks).
 
 When the client declares ``tasks.requests.sampling.createMessage`` (or
 ``elicitation.create``), a server may send such a request with a ``task`` parameter: the
-client then answers at once with a ``CreateTaskResult``, runs the user's callback in the
-background, and answers the server's ``tasks/get``, ``tasks/result``, ``tasks/list`` and
-``tasks/cancel`` about it. :class:`ClientTasks` keeps that state for one client.
+client answers at once with a ``CreateTaskResult``, runs the callback in the background,
+and answers the server's ``tasks/get``, ``tasks/result``, ``tasks/list`` and
+``tasks/cancel`` about it. The states live in a :class:`~mcp_stdio.tasks.TaskStore`
+(shared with the server side); this module runs the work and lets ``tasks/result`` wait.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import time
-from collections.abc import Awaitable
-from typing import Any, Callable
+import logging
 
-from .errors import INVALID_PARAMS, RemoteError
+from .errors import INTERNAL_ERROR, LocalProtocolError, RequestError, jsonrpc_error
+from .tasks import TaskStore
 
-__all__ = ["ClientTasks", "TASK_METHODS"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
-# The requests of the server that this client accepts as tasks, by method.
-TASK_METHODS = {"sampling/createMessage": ("sampling", "createMessage"),
-                "elicitation/create": ("elicitation", "create")}
+    from .events import CancelRequested, RequestReceived
 
-_FINAL = ("completed", "failed", "cancelled")
+__all__ = ["ClientTasks", "TASK_REQUESTS"]
 
+logger = logging.getLogger("mcp_stdio.client")
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+# The server's requests about the tasks it started on this client.
+TASK_REQUESTS = ("tasks/get", "tasks/result", "tasks/list", "tasks/cancel")
 
 
 class ClientTasks:
-    """The tasks a server started on this client.
+    """The tasks a server started on one client.
 
     Args:
+        client: the client (its session, transport and callbacks).
         spawn: runs a coroutine in a task that the client cancels when it closes.
     """
 
-    def __init__(self, spawn: Callable[[Any], asyncio.Task]) -> None:
+    # The requests a server may send as tasks.
+    METHODS = ("sampling/createMessage", "elicitation/create")
+
+    __slots__ = ("_client", "_spawn", "store", "_runs", "_waiters")
+
+    def __init__(self, client: Any, spawn: Callable[[Any], asyncio.Task]) -> None:
+        self._client = client
         self._spawn = spawn
-        self._tasks: dict[str, dict] = {}
+        self.store = TaskStore()
+        self._runs: dict[str, asyncio.Task] = {}
+        self._waiters: dict[str, asyncio.Future] = {}
 
-    def create(self, handler: Callable[[dict], Awaitable[Any]], params: dict) -> dict:
-        """Start ``handler(params)`` as a task; return the ``CreateTaskResult``."""
-        task_id = os.urandom(8).hex()
-        now = _now()
-        state = {"taskId": task_id, "status": "working", "createdAt": now, "lastUpdatedAt": now,
-                 "ttl": (params.get("task") or {}).get("ttl")}
-        done: asyncio.Future = asyncio.get_running_loop().create_future()
-        entry = {"task": state, "done": done}
-        self._tasks[task_id] = entry
-        inner = {key: value for key, value in params.items() if key != "task"}
-        entry["runner"] = self._spawn(self._run(entry, handler, inner))
-        return {"task": dict(state)}
-
-    async def _run(self, entry: dict, handler: Callable[[dict], Awaitable[Any]], params: dict) -> None:
+    def received(self, event: RequestReceived) -> None:
+        """Handle a task-augmented request or a ``tasks/*`` request of the server."""
+        method = event.method
+        if method in TASK_REQUESTS:
+            if method == "tasks/result":
+                self._spawn(self._result(event))
+                return
+            try:
+                if method == "tasks/get":
+                    result: Any = self.store.get(event.params.get("taskId"))
+                elif method == "tasks/list":
+                    result = {"tasks": self.store.list()}
+                else:
+                    task_id = event.params.get("taskId")
+                    result = self.store.cancel(task_id)
+                    run = self._runs.get(task_id)  # type: ignore[arg-type]
+                    if run is not None:
+                        run.cancel()
+                    self._settled(task_id)  # type: ignore[arg-type]
+            except RequestError as exc:
+                self._send_error(event, exc)
+                return
+            self._send_result(event, result)
+            return
+        client = self._client
+        if not client.callbacks.handles(method):
+            self._send_error(event, RequestError(-32601, f"Method not found: {method}"))
+            return
         try:
-            result = await handler(params)
+            state = self.store.create(event.params["task"].get("ttl"))
+        except RequestError as exc:
+            self._send_error(event, exc)
+            return
+        self._send_result(event, {"task": state})
+        params = {key: value for key, value in event.params.items() if key != "task"}
+        self._runs[state["taskId"]] = self._spawn(self._run(state["taskId"], method, params, event.version))
+
+    def cancelled(self, event: CancelRequested) -> None:
+        """The server cancelled one of its requests: nothing to do for tasks (they live on
+        until ``tasks/cancel``); kept for symmetry with the request handlers."""
+
+    async def _run(self, task_id: str, method: str, params: dict, version: str | None) -> None:
+        try:
+            result = await self._client.callbacks.answer(method, params, version)
         except asyncio.CancelledError:
-            self._finish(entry, "cancelled", RemoteError(INVALID_PARAMS, "the task was cancelled"))
+            self.store.finish(task_id, "cancelled", RequestError(-32602, "the task was cancelled"))
             raise
         except Exception as exc:
-            self._finish(entry, "failed", RemoteError(-32603, f"{type(exc).__name__}: {exc}"))
+            code, message, data = jsonrpc_error(exc)
+            self.store.finish(task_id, "failed", RequestError(code, message, data))
         else:
-            self._finish(entry, "completed", result if result is not None else {})
+            self.store.finish(task_id, "completed", result)
+        finally:
+            self._runs.pop(task_id, None)
+            self._settled(task_id)
 
-    def _finish(self, entry: dict, status: str, outcome: Any) -> None:
-        if entry["task"]["status"] in _FINAL:
+    async def _result(self, event: RequestReceived) -> None:
+        task_id = event.params.get("taskId")
+        try:
+            status, outcome = self.store.outcome(task_id)
+            if outcome is None:
+                waiter = self._waiters.get(task_id)  # type: ignore[arg-type]
+                if waiter is None:
+                    waiter = self._waiters[task_id] = asyncio.get_running_loop().create_future()  # type: ignore
+                await asyncio.shield(waiter)
+            result = self.store.result(task_id)
+        except RequestError as exc:
+            self._send_error(event, exc)
             return
-        entry["task"]["status"] = status
-        entry["task"]["lastUpdatedAt"] = _now()
-        if not entry["done"].done():
-            entry["done"].set_result(outcome)
+        self._send_result(event, result)
 
-    def _entry(self, params: dict) -> dict:
-        entry = self._tasks.get(params.get("taskId"))  # type: ignore[arg-type]
-        if entry is None:
-            raise RemoteError(INVALID_PARAMS, f"Unknown task: {params.get('taskId')!r}")
-        return entry
+    def _settled(self, task_id: str) -> None:
+        waiter = self._waiters.pop(task_id, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
-    async def get(self, params: dict) -> dict:
-        """Answer ``tasks/get``."""
-        return dict(self._entry(params)["task"])
+    def _send_result(self, event: RequestReceived, result: Any) -> None:
+        session, transport = self._client._session, self._client._transport
+        try:
+            data = session.send_result(event.id, result)
+        except LocalProtocolError as exc:
+            logger.warning("the answer to the server's %s is invalid, not sent: %s", event.method, exc)
+            data = session.send_error(event.id, INTERNAL_ERROR, f"invalid {event.method} result")
+        if data and transport is not None:
+            transport.send(data)
 
-    async def result(self, params: dict) -> dict:
-        """Answer ``tasks/result``: wait for the task, then give its result (or its error)."""
-        entry = self._entry(params)
-        outcome = await asyncio.shield(entry["done"])
-        if isinstance(outcome, RemoteError):
-            raise outcome
-        result = dict(outcome)
-        result["_meta"] = dict(result.get("_meta") or {},
-                               **{"io.modelcontextprotocol/related-task": {"taskId": entry["task"]["taskId"]}})
-        return result
-
-    async def list(self, params: dict) -> dict:
-        """Answer ``tasks/list`` (one page: a client holds few tasks)."""
-        return {"tasks": [dict(entry["task"]) for entry in self._tasks.values()]}
-
-    async def cancel(self, params: dict) -> dict:
-        """Answer ``tasks/cancel``."""
-        entry = self._entry(params)
-        if entry["task"]["status"] in _FINAL:
-            raise RemoteError(INVALID_PARAMS, f"task {entry['task']['taskId']} is already {entry['task']['status']}")
-        entry["runner"].cancel()
-        self._finish(entry, "cancelled", RemoteError(INVALID_PARAMS, "the task was cancelled"))
-        return dict(entry["task"])
+    def _send_error(self, event: RequestReceived, error: RequestError) -> None:
+        transport = self._client._transport
+        data = self._client._session.send_error(event.id, error.code, error.message, error.data)
+        if data and transport is not None:
+            transport.send(data)

@@ -5,11 +5,11 @@ Theory of operation
 :func:`parse` takes one framed line (bytes) and returns exactly one object:
 
 * :class:`Request`, :class:`Notification`, :class:`Response` or :class:`ErrorResponse` for
-  a well-formed message, classified by shape as JSON-RPC 2.0 section 4 and 5 define it;
+  a well-formed message, classified by shape as JSON-RPC 2.0 sections 4 and 5 define it;
 * :class:`Batch` for a JSON array of messages (MCP 2025-03-26 allowed batches);
 * :class:`InvalidMessage` for anything else: bytes that are not UTF-8 ("JSON-RPC messages
-  MUST be UTF-8 encoded", MCP basic/transports), text that is not JSON, JSON that is not a
-  message. It never raises for bad input: one bad line must not end a session.
+  MUST be UTF-8 encoded", MCP basic/transports), text that is not standard JSON, JSON that
+  is not a message. It never raises for bad input: one bad line must not end a session.
 
 Rules applied (JSON-RPC 2.0 and MCP 2025-11-25 basic/index "Requests"):
 
@@ -19,20 +19,36 @@ Rules applied (JSON-RPC 2.0 and MCP 2025-11-25 basic/index "Requests"):
 * A message with ``method`` and ``id`` is a request; with ``method`` and no ``id`` it is a
   notification; with ``id`` and ``result`` a response; with ``id`` and ``error`` an error
   response, whose id may be null when the peer could not read the request's id.
-* ``params``, when present, is an object (MCP never uses positional params).
+* ``params``, when present, is an object (MCP never uses positional params); a ``null``
+  ``params`` is read as absent.
+* Only standard JSON (RFC 8259) is accepted: ``NaN``, ``Infinity`` and numbers too large
+  for a double (``1e999``) make the line invalid, and so do integers of more digits than
+  Python converts (4,300).
+* Lone UTF-16 surrogates (``"\\ud800"``, legal JSON escapes but not Unicode text) are
+  replaced by U+FFFD, the replacement character, as a UTF-8 decoder does with bad bytes;
+  paired surrogates decode to their character as usual.
+
+A malformed *answer* (no ``method``; an ``id`` of a usable type) is reported as an
+:class:`InvalidMessage` whose ``answer_id`` names the request it claims to answer: the
+session then fails that request at once instead of letting it wait for its timeout.
 
 Serialization is compact (no spaces) with ``ensure_ascii=False``, so non-ASCII text costs one
 UTF-8 sequence rather than a six-byte escape; JSON escapes every control character, so no
-serialized message contains a raw newline.
+serialized message contains a raw newline. NaN and infinities are refused on the way out
+too (``allow_nan=False``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 TYPE_CHECKING = False  # typing is not imported at run time: the server must start fast
 if TYPE_CHECKING:
     from typing import Any, Union
+
+    Message = Union["Request", "Notification", "Response", "ErrorResponse"]
+    Parsed = Union["Request", "Notification", "Response", "ErrorResponse", "Batch", "InvalidMessage"]
 
 
 __all__ = [
@@ -42,17 +58,34 @@ __all__ = [
     "ErrorResponse",
     "Batch",
     "InvalidMessage",
-    "Message",
     "parse",
+    "classify",
     "encode",
     "encode_request",
     "encode_notification",
     "encode_result",
     "encode_error",
     "is_valid_id",
+    "EXCERPT_SIZE",
 ]
 
-_decode = json.JSONDecoder().decode
+
+class _NonStandardNumber(ValueError):
+    """NaN, an infinity, or a number too large for a double: not RFC 8259 JSON."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonStandardNumber(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:  # inf - inf is nan; nan never comes from float() of a JSON number
+        raise _NonStandardNumber(f"number {text[:40]} is out of range")
+    return value
+
+
+_decode = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float).decode
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _encode_ascii = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
 
@@ -60,6 +93,9 @@ _encode_ascii = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow
 EXCERPT_SIZE = 200
 
 _BOM = b"\xef\xbb\xbf"
+# A \u escape of a UTF-16 surrogate; only lines that contain one are scanned for lone ones.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Request:
@@ -90,18 +126,13 @@ class Notification:
 
 
 class Response:
-    """A successful response: ``id`` and ``result``.
+    """A successful response: ``id`` and ``result``."""
 
-    The session fills ``method`` and ``token`` from its table of pending requests.
-    """
-
-    __slots__ = ("id", "result", "method", "token")
+    __slots__ = ("id", "result")
 
     def __init__(self, id: int | str, result: Any) -> None:
         self.id = id
         self.result = result
-        self.method: str | None = None
-        self.token: Any = None
 
     def __repr__(self) -> str:
         return f"Response(id={self.id!r})"
@@ -109,20 +140,15 @@ class Response:
 
 class ErrorResponse:
     """An error response: ``id`` (``None`` if the peer could not tell), ``code``,
-    ``message`` and ``data``.
+    ``message`` and ``data``."""
 
-    The session fills ``method`` and ``token`` from its table of pending requests.
-    """
-
-    __slots__ = ("id", "code", "message", "data", "method", "token")
+    __slots__ = ("id", "code", "message", "data")
 
     def __init__(self, id: int | str | None, code: int, message: str, data: Any = None) -> None:
         self.id = id
         self.code = code
         self.message = message
         self.data = data
-        self.method: str | None = None
-        self.token: Any = None
 
     def __repr__(self) -> str:
         return f"ErrorResponse(id={self.id!r}, code={self.code}, message={self.message!r})"
@@ -133,7 +159,7 @@ class Batch:
 
     __slots__ = ("messages",)
 
-    def __init__(self, messages: list) -> None:
+    def __init__(self, messages: list[Message | InvalidMessage]) -> None:
         self.messages = messages
 
     def __repr__(self) -> str:
@@ -141,7 +167,7 @@ class Batch:
 
 
 class InvalidMessage:
-    """A line that is not a valid JSON-RPC message.
+    """A line, or a batch element, that is not a valid JSON-RPC message.
 
     Attributes:
         reason: what is wrong, in words.
@@ -149,25 +175,24 @@ class InvalidMessage:
         id: the request id if the line was a request with a usable id (so that an
             ``Invalid Request`` error can be sent back), else ``None``.
         code: the JSON-RPC code that describes the fault (-32700 or -32600).
+        answer_id: for a malformed answer (no ``method``), the id it carries when that id
+            has a usable type: the request it claims to answer can then fail at once.
     """
 
-    __slots__ = ("reason", "excerpt", "id", "code")
+    __slots__ = ("reason", "excerpt", "id", "code", "answer_id")
 
-    def __init__(self, reason: str, line: bytes | str, id: int | str | None = None,
-                 code: int = -32600) -> None:
+    def __init__(self, reason: str, line: bytes | bytearray | str, id: int | str | None = None,
+                 code: int = -32600, answer_id: int | str | None = None) -> None:
         self.reason = reason
         if isinstance(line, (bytes, bytearray)):
             line = bytes(line[:EXCERPT_SIZE]).decode("utf-8", "replace")
         self.excerpt = line[:EXCERPT_SIZE]
         self.id = id
         self.code = code
+        self.answer_id = answer_id
 
     def __repr__(self) -> str:
         return f"InvalidMessage({self.reason!r}, excerpt={self.excerpt!r})"
-
-
-if TYPE_CHECKING:
-    Message = Union[Request, Notification, Response, ErrorResponse]
 
 
 def is_valid_id(value: object) -> bool:
@@ -176,7 +201,7 @@ def is_valid_id(value: object) -> bool:
     return kind is int or kind is str
 
 
-def parse(line: bytes) -> Message | Batch | InvalidMessage:
+def parse(line: bytes | bytearray) -> Parsed:
     """Parse one line into a message object; never raise for bad input.
 
     Args:
@@ -195,15 +220,54 @@ def parse(line: bytes) -> Message | Batch | InvalidMessage:
     try:
         obj = _decode(text)
     except ValueError as exc:
-        return InvalidMessage(f"not valid JSON ({exc})", text, code=-32700)
+        return InvalidMessage(f"not valid JSON ({_brief_reason(exc)})", text, code=-32700,
+                              answer_id=_lenient_answer_id(text, exc))
     except RecursionError:
         return InvalidMessage("not valid JSON (nested too deeply)", text, code=-32700)
-    if type(obj) is dict:
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        obj = _scrub(obj)
+    kind = type(obj)
+    if kind is dict:
         return classify(obj, text)
-    if type(obj) is list and obj:
+    if kind is list and obj:
         return Batch([classify(item, text) if type(item) is dict
                       else InvalidMessage("a batch element is not an object", text) for item in obj])
     return InvalidMessage("not a JSON-RPC message (expected an object)", text)
+
+
+def _lenient_answer_id(text: str, exc: ValueError) -> int | str | None:
+    """Return the id of an answer refused only for a non-standard number, else ``None``.
+
+    ``NaN`` or ``1e999`` inside an answer must not leave its request waiting for its
+    timeout: the line is decoded again, leniently, only to read the id it carries.
+    """
+    if not isinstance(exc.__context__, _NonStandardNumber) and not isinstance(exc, _NonStandardNumber):
+        return None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if type(obj) is dict and "method" not in obj and is_valid_id(obj.get("id")):
+        return obj["id"]
+    return None
+
+
+def _brief_reason(exc: ValueError) -> str:
+    text = str(exc)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _scrub(value: Any) -> Any:
+    """Return ``value`` with lone surrogates in every string (keys included) replaced."""
+    kind = type(value)
+    if kind is str:
+        # The decoder already joined escaped pairs, so any surrogate left is a lone one.
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if kind is dict:
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    if kind is list:
+        return [_scrub(item) for item in value]
+    return value
 
 
 def classify(obj: dict, text: str = "") -> Message | InvalidMessage:
@@ -213,44 +277,64 @@ def classify(obj: dict, text: str = "") -> Message | InvalidMessage:
         obj: the decoded object.
         text: the line it came from, for the excerpt of an :class:`InvalidMessage`.
     """
-    if obj.get("jsonrpc") != "2.0":
-        return InvalidMessage('"jsonrpc" is not "2.0"', text or repr(obj), _usable_id(obj))
-    method = obj.get("method")
-    if method is not None:
+    where = text or obj
+    if "method" in obj:
+        usable = obj.get("id") if is_valid_id(obj.get("id")) else None
+        if obj.get("jsonrpc") != "2.0":
+            return InvalidMessage('"jsonrpc" is not "2.0"', _excerpt(where), usable)
+        method = obj["method"]
         if type(method) is not str:
-            return InvalidMessage('"method" is not a string', text or repr(obj), _usable_id(obj))
+            return InvalidMessage('"method" is not a string', _excerpt(where), usable)
         params = obj.get("params")
         if params is not None and type(params) is not dict:
-            return InvalidMessage('"params" is not an object', text or repr(obj), _usable_id(obj))
+            return InvalidMessage('"params" is not an object', _excerpt(where), usable)
         if "id" not in obj:
             return Notification(method, params)
-        msg_id = obj["id"]
-        if not is_valid_id(msg_id):
-            return InvalidMessage(f"request id {msg_id!r} is not an integer or a string", text or repr(obj))
-        return Request(msg_id, method, params)
+        if usable is None:
+            return InvalidMessage(f"request id {_brief(obj['id'])} is not an integer or a string", _excerpt(where))
+        return Request(usable, method, params)
+    return _classify_answer(obj, where)
+
+
+def _classify_answer(obj: dict, where: Any) -> Response | ErrorResponse | InvalidMessage:
     if "id" not in obj:
-        return InvalidMessage('neither "method" nor "id": not a message', text or repr(obj))
+        return InvalidMessage('neither "method" nor "id": not a message', _excerpt(where))
     msg_id = obj["id"]
-    if "result" in obj:
-        if "error" in obj:
-            return InvalidMessage('both "result" and "error"', text or repr(obj))
-        if not is_valid_id(msg_id):
-            return InvalidMessage(f"response id {msg_id!r} is not an integer or a string", text or repr(obj))
-        return Response(msg_id, obj["result"])
+    usable = msg_id if is_valid_id(msg_id) else None
+
+    def invalid(reason: str) -> InvalidMessage:
+        return InvalidMessage(reason, _excerpt(where), answer_id=usable)
+
+    if obj.get("jsonrpc") != "2.0":
+        return invalid('"jsonrpc" is not "2.0"')
+    has_result = "result" in obj
     if "error" in obj:
+        if has_result:
+            return invalid('both "result" and "error"')
         error = obj["error"]
-        if type(error) is not dict or type(error.get("code")) is not int or type(error.get("message")) is not str:
-            return InvalidMessage('"error" is not an object with an integer "code" and a string "message"',
-                                  text or repr(obj))
-        if msg_id is not None and not is_valid_id(msg_id):
-            return InvalidMessage(f"response id {msg_id!r} is not an integer or a string", text or repr(obj))
-        return ErrorResponse(msg_id, error["code"], error["message"], error.get("data"))
-    return InvalidMessage('"id" without "method", "result" or "error"', text or repr(obj))
+        if type(error) is not dict:
+            return invalid('"error" is not an object')
+        if type(error.get("code")) is not int:
+            return invalid('"error.code" is not an integer')
+        if type(error.get("message")) is not str:
+            return invalid('"error.message" is not a string')
+        if msg_id is not None and usable is None:
+            return invalid(f"response id {_brief(msg_id)} is not an integer or a string")
+        return ErrorResponse(usable, error["code"], error["message"], error.get("data"))
+    if not has_result:
+        return invalid('"id" without "method", "result" or "error"')
+    if usable is None:
+        return invalid(f"response id {_brief(msg_id)} is not an integer or a string")
+    return Response(usable, obj["result"])
 
 
-def _usable_id(obj: dict) -> int | str | None:
-    value = obj.get("id")
-    return value if ("method" in obj and is_valid_id(value)) else None
+def _excerpt(where: Any) -> str:
+    return where if type(where) is str else repr(where)[:EXCERPT_SIZE]
+
+
+def _brief(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def encode(message: dict) -> bytes:
@@ -262,7 +346,7 @@ def encode(message: dict) -> bytes:
     """
     try:
         text = _encode(message)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"cannot serialize message as JSON: {exc}") from None
     try:
         return text.encode("utf-8") + b"\n"

@@ -3,7 +3,9 @@
 Run it with ``python -m mcp_stdio.server``. Tools:
 
 * ``echo(text)``, ``add(a, b)``, ``blob(size)``: the benchmarks' work horses;
-* ``sleep(seconds)``: waits, reporting progress, and stops early when cancelled;
+* ``sleep(seconds)``: waits on the event loop, reporting progress; a cancellation stops it;
+* ``block(seconds)``: a plain function that blocks its worker thread, checking
+  ``ctx.is_cancelled()``;
 * ``weather(city)``: structured output with an output schema;
 * ``fail(message)``: a tool error (``isError``);
 * ``log(level, message)``: a ``notifications/message`` at ``level``;
@@ -20,9 +22,11 @@ items a page, so that clients' pagination is exercised.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
-from .server import Context, Server, ToolError
+from .errors import ToolError
+from .server import Context, Server
 
 __all__ = ["build"]
 
@@ -36,33 +40,44 @@ def build() -> Server:
                     page_size=2)
     items = {"1": "first item", "2": "second item"}
 
+    # The benchmarks' work horses are coroutine functions: they run on the event loop, with
+    # no worker thread in the way.
     @server.tool()
-    def echo(text: str) -> str:
+    async def echo(text: str) -> str:
         """Return the text unchanged."""
         return text
 
     @server.tool()
-    def add(a: float, b: float) -> float:
+    async def add(a: float, b: float) -> float:
         """Add two numbers."""
         return a + b
 
     @server.tool()
-    def sleep(seconds: float, ctx: Context) -> str:
-        """Wait for the given number of seconds, reporting progress; stop early if cancelled."""
-        deadline = time.monotonic() + seconds
+    async def sleep(seconds: float, ctx: Context) -> str:
+        """Wait for the given number of seconds, reporting progress; a cancellation stops it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
         step = 0
         while True:
-            left = deadline - time.monotonic()
+            left = deadline - loop.time()
             if left <= 0:
                 return "slept"
-            time.sleep(min(0.05, left))
+            await asyncio.sleep(min(0.05, left))
             step += 1
             ctx.report_progress(min(seconds, step * 0.05), seconds)
-            if ctx.is_cancelled():
-                return "cancelled"
 
     @server.tool()
-    def blob(size: int) -> str:
+    def block(seconds: float, ctx: Context) -> str:
+        """Block a worker thread for the given seconds (a plain function), checking for a cancellation."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if ctx.is_cancelled():
+                return "cancelled"
+            time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
+        return "blocked"
+
+    @server.tool()
+    async def blob(size: int) -> str:
         """Return a text of exactly size bytes."""
         return "x" * size
 
@@ -87,40 +102,41 @@ def build() -> Server:
         return f"logged at {level}"
 
     @server.tool()
-    def sample(prompt: str, ctx: Context) -> str:
+    async def sample(prompt: str, ctx: Context) -> str:
         """Ask the client's model (sampling/createMessage) and return its answer."""
-        result = ctx.sample([{"role": "user", "content": {"type": "text", "text": prompt}}], max_tokens=100)
-        return result.get("content", {}).get("text", "")
+        result = await ctx.sample([{"role": "user", "content": {"type": "text", "text": prompt}}], max_tokens=100)
+        content = result.get("content")
+        return content.get("text", "") if isinstance(content, dict) else ""
 
     @server.tool()
-    def sample_as_task(prompt: str, ctx: Context) -> dict:
+    async def sample_as_task(prompt: str, ctx: Context) -> dict:
         """Ask the client's model as a task (2025-11-25): create it, look at it, wait for its result."""
         if not ctx.supports("tasks.requests.sampling.createMessage"):
             raise ToolError("the client does not run sampling requests as tasks")
-        created = ctx.request("sampling/createMessage", {
+        created = await ctx.request("sampling/createMessage", {
             "messages": [{"role": "user", "content": {"type": "text", "text": prompt}}], "maxTokens": 100,
             "task": {"ttl": 60000}})
         task_id = created["task"]["taskId"]
-        status = ctx.request("tasks/get", {"taskId": task_id})["status"]
-        listed = [task["taskId"] for task in ctx.request("tasks/list", {})["tasks"]]
-        result = ctx.request("tasks/result", {"taskId": task_id})
+        status = (await ctx.request("tasks/get", {"taskId": task_id}))["status"]
+        listed = [task["taskId"] for task in (await ctx.request("tasks/list", {}))["tasks"]]
+        result = await ctx.request("tasks/result", {"taskId": task_id})
         return {"first_status": status, "listed": task_id in listed, "text": result["content"]["text"]}
 
     @server.tool()
-    def ask(question: str, ctx: Context) -> dict:
+    async def ask(question: str, ctx: Context) -> dict:
         """Ask the user a question through the client (elicitation, form mode)."""
-        return ctx.elicit(question, {"type": "object", "properties": {"answer": {"type": "string"}},
-                                     "required": ["answer"]})
+        return await ctx.elicit(question, {"type": "object", "properties": {"answer": {"type": "string"}},
+                                           "required": ["answer"]})
 
     @server.tool()
-    def ask_url(url: str, ctx: Context) -> dict:
+    async def ask_url(url: str, ctx: Context) -> dict:
         """Send the user to a URL through the client (elicitation, URL mode)."""
-        return ctx.elicit_url("Please open this page.", url, "reference-elicitation")
+        return await ctx.elicit_url("Please open this page.", url, "reference-elicitation")
 
     @server.tool()
-    def roots(ctx: Context) -> dict:
+    async def roots(ctx: Context) -> dict:
         """Return the client's roots."""
-        return {"roots": ctx.list_roots()}
+        return {"roots": await ctx.list_roots()}
 
     @server.tool()
     def touch(item: str, ctx: Context) -> str:

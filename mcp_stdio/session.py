@@ -1,208 +1,192 @@
-"""The MCP session state machine: ids, pending requests, lifecycle (sans-I/O).
+"""The MCP session of each role: ids, pending requests, lifecycle, both eras (sans-I/O).
 
 Theory of operation
 -------------------
-An :class:`Endpoint` is one side of a JSON-RPC connection without any I/O. The caller:
+A session is one side of an MCP connection without any I/O, in the manner of h11 and
+websockets. Its caller:
 
 1. feeds bytes read from the peer to :meth:`Endpoint.receive_data` (and, at the end of the
-   stream, calls :meth:`Endpoint.receive_eof`) and handles the events returned, in order;
-2. writes the bytes returned by the ``send_*`` methods to the peer, in the order returned.
+   stream, calls :meth:`Endpoint.receive_eof`), and handles every event returned, in order
+   (:mod:`mcp_stdio.events`);
+2. writes the bytes returned by the ``send_*`` methods, and after each ``receive_*`` call
+   whatever :meth:`Endpoint.data_to_send` returns (answers the session gives by itself:
+   ``ping``, errors for invalid or refused requests, the handshake's next step), in the
+   order it gets them.
 
-Events are the message objects of :mod:`mcp_stdio.jsonrpc` plus three of this module:
-
-* :class:`~mcp_stdio.jsonrpc.Response` / :class:`~mcp_stdio.jsonrpc.ErrorResponse`: the answer
-  to one of our pending requests, with ``method`` and ``token`` (whatever the caller passed to
-  :meth:`Endpoint.send_request`, for example a future) filled in. The request is no longer
-  pending.
-* :class:`UnexpectedResponse`: an answer whose id is not pending: unknown, duplicate, of the
-  wrong type (``"7"`` for ``7``) or arriving after we gave up on the request. The caller
-  should log and drop it; it is never delivered to a waiter.
-* :class:`~mcp_stdio.jsonrpc.InvalidMessage`: a line that was skipped. When it carries an id,
-  the peer is owed an error response (:meth:`Endpoint.send_error`).
-* :class:`~mcp_stdio.framing.Oversized`: a line over ``max_message_size`` was dropped.
-* :class:`~mcp_stdio.jsonrpc.Request` / :class:`~mcp_stdio.jsonrpc.Notification` from the peer.
+Every message is checked here, once, before any other code sees it: the JSON-RPC envelope
+(:mod:`mcp_stdio.jsonrpc`), the lifecycle (:mod:`mcp_stdio.lifecycle`), and the shape of
+params and results against the negotiated version's schema (:mod:`mcp_stdio.shapes`). A
+request that fails is answered with the error the specification gives and never reaches
+the caller; a notification that fails is reported as
+:class:`~mcp_stdio.events.MessageRejected`; an answer that fails fails its request
+(:class:`~mcp_stdio.events.AnswerRejected`), at once. Nothing a peer sends can raise here.
 
 Ids: "The request ID MUST NOT have been previously used by the requestor within the same
-session" (MCP 2025-11-25, basic/index "Requests"), so ids are integers counting up from 1 and
-never reused.
+session" (MCP 2025-11-25, basic/index "Requests"), so ids are integers counting up from 1
+and never reused; a request of the peer whose id is still being handled is refused.
 
-:class:`ClientSession` adds the handshake-era lifecycle (MCP 2025-11-25, basic/lifecycle)::
+Bookkeeping is bounded: the peer's requests being handled are at most ``max_incoming``
+(more are refused with an error), cancellations of unknown ids are not kept, and the
+pending table holds only what this side sent.
 
-    NEW --initialize()--> INITIALIZING --(InitializeResult)--> INITIALIZED
-        --send_initialized()--> READY --close()--> CLOSING --closed()--> CLOSED
-
-Rules enforced (raising :class:`~mcp_stdio.errors.LocalProtocolError` on violation):
-
-* "The initialization phase MUST be the first interaction between client and server":
-  nothing but ``initialize`` may be sent in NEW.
-* "The client SHOULD NOT send requests other than pings before the server has responded to
-  the initialize request": only ``ping`` may be sent in INITIALIZING.
-* "If the client does not support the version in the server's response, it SHOULD
-  disconnect": the answer is then reported as :class:`HandshakeFailed`.
-* "The initialize request MUST NOT be cancelled by clients" (basic/utilities/cancellation):
-  :meth:`ClientSession.cancel` refuses it.
+:class:`ClientSession` runs the handshake era's lifecycle and the era probe of
+:data:`mcp_stdio.lifecycle.PROBE`; :class:`ServerSession` enforces the lifecycle from the
+server's side and answers ``initialize`` and ``server/discover`` itself.
 """
 
 from __future__ import annotations
 
-import enum
-
-
-from . import jsonrpc
-from .errors import LocalProtocolError, RemoteError, RemoteProtocolError, UnsupportedProtocolVersion
+from . import jsonrpc, shapes
+from .errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    LocalProtocolError,
+    RemoteError,
+    RemoteProtocolError,
+)
+from .events import (
+    AnswerRejected,
+    CancelRequested,
+    ErrorReceived,
+    MessageRejected,
+    MessageTooLong,
+    NotificationReceived,
+    ProgressReceived,
+    RequestReceived,
+    ResultReceived,
+    UnexpectedAnswer,
+)
 from .framing import DEFAULT_MAX_MESSAGE_SIZE, LineFramer, Oversized
+from .lifecycle import MODERN_VERSIONS, State
 
 TYPE_CHECKING = False  # typing is not imported at run time: the server must start fast
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
-__all__ = [
-    "HANDSHAKE_VERSIONS",
-    "LATEST_HANDSHAKE_VERSION",
-    "State",
-    "Endpoint",
-    "ClientSession",
-    "UnexpectedResponse",
-    "HandshakeComplete",
-    "HandshakeFailed",
-    "negotiate_version",
-]
+    from .events import AnyEvent
 
-# The handshake-era protocol versions this library speaks, newest first. MCP 2025-11-25,
-# basic/lifecycle: the client "MUST send a protocol version it supports. This SHOULD be the
-# latest version supported by the client."
-HANDSHAKE_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
-LATEST_HANDSHAKE_VERSION = HANDSHAKE_VERSIONS[0]
+__all__ = ["DEFAULT_MAX_INCOMING", "Endpoint"]
+
+# Requests of the peer handled at once, beyond which new ones are refused with an error: a
+# peer that floods must not make this side's memory grow without bound.
+DEFAULT_MAX_INCOMING = 1024
 
 Request = jsonrpc.Request
 Notification = jsonrpc.Notification
 Response = jsonrpc.Response
 ErrorResponse = jsonrpc.ErrorResponse
-InvalidMessage = jsonrpc.InvalidMessage
 Batch = jsonrpc.Batch
+InvalidMessage = jsonrpc.InvalidMessage
+
+_PEER = {"client": "server", "server": "client"}
+_KNOWN_METHODS: set[str] = set()  # every method of every version, filled on first use
 
 
-class State(enum.Enum):
-    """Lifecycle states of a session; compare with ``is``."""
-
-    NEW = "new"
-    INITIALIZING = "initializing"
-    INITIALIZED = "initialized"
-    READY = "ready"
-    CLOSING = "closing"
-    CLOSED = "closed"
-
-
-class UnexpectedResponse:
-    """A response or error whose id matches no pending request.
-
-    Attributes:
-        message: the :class:`~mcp_stdio.jsonrpc.Response` or ``ErrorResponse``.
-        reason: why it was not delivered.
-    """
-
-    __slots__ = ("message", "reason")
-
-    def __init__(self, message: Response | ErrorResponse, reason: str) -> None:
-        self.message = message
-        self.reason = reason
-
-    def __repr__(self) -> str:
-        return f"UnexpectedResponse({self.message!r}, {self.reason!r})"
-
-
-class HandshakeComplete:
-    """The server accepted ``initialize``; the session is INITIALIZED.
-
-    The caller must now call :meth:`ClientSession.send_initialized` and write its bytes.
-
-    Attributes:
-        result: the InitializeResult dict.
-        token: the token given to :meth:`ClientSession.initialize`.
-    """
-
-    __slots__ = ("result", "token")
-
-    def __init__(self, result: dict, token: Any) -> None:
-        self.result = result
-        self.token = token
-
-
-class HandshakeFailed:
-    """The handshake failed; the caller should stop the server.
-
-    Attributes:
-        error: the exception to raise (an ``UnsupportedProtocolVersion``, a
-            ``RemoteError`` or a ``RemoteProtocolError``).
-        token: the token given to :meth:`ClientSession.initialize`.
-    """
-
-    __slots__ = ("error", "token")
-
-    def __init__(self, error: Exception, token: Any) -> None:
-        self.error = error
-        self.token = token
-
-
-def negotiate_version(requested: object, supported: tuple[str, ...] = HANDSHAKE_VERSIONS) -> str:
-    """Choose the version a server answers to ``initialize`` with.
-
-    MCP 2025-11-25, basic/lifecycle "Version Negotiation": "If the server supports the
-    requested protocol version, it MUST respond with the same version. Otherwise, the server
-    MUST respond with another protocol version it supports. This SHOULD be the latest version
-    supported by the server."
-    """
-    if requested in supported:
-        return requested  # type: ignore[return-value]
-    return supported[0]
+def _known_anywhere(method: str) -> bool:
+    if not _KNOWN_METHODS:
+        for version in shapes.VERSIONS:
+            _KNOWN_METHODS.update(shapes.methods(version))
+    return method in _KNOWN_METHODS
 
 
 class Endpoint:
-    """One side of a JSON-RPC connection: framing, parsing, ids and pending requests.
+    """One side of an MCP connection: framing, parsing, checks, ids, pending and incoming.
 
     Args:
         max_message_size: the longest line accepted from the peer, in bytes; ``None``
             disables the limit.
+        max_incoming: the peer's requests handled at once; more are refused.
     """
 
-    __slots__ = ("_framer", "_next_id", "_pending")
+    role = "endpoint"  # "client" or "server" in the subclasses
 
-    def __init__(self, max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+    __slots__ = ("_framer", "_next_id", "_pending", "_progress", "_incoming", "_out", "state", "version",
+                 "max_incoming")
+
+    def __init__(self, max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+                 max_incoming: int = DEFAULT_MAX_INCOMING) -> None:
         self._framer = LineFramer(max_message_size)
         self._next_id = 1
-        # id -> (method, token) for every request sent and not yet answered or forgotten.
-        self._pending: dict[int | str, tuple[str, Any]] = {}
+        # id -> (method, token, task) for every request sent and not yet answered or forgotten.
+        self._pending: dict[int | str, tuple[str, Any, bool]] = {}
+        # request id -> last progress value, for the requests sent with a progress token.
+        self._progress: dict[int | str, float] = {}
+        # peer's request id -> [method, version, cancelled, task] while this side handles it.
+        self._incoming: dict[int | str, list] = {}
+        self._out: list[bytes] = []
+        self.state = State.NEW
+        # The negotiated protocol version (None before it is known).
+        self.version: str | None = None
+        self.max_incoming = max_incoming
 
     # Public methods
 
     @property
     def pending_count(self) -> int:
-        """Return how many requests await an answer."""
+        """Return how many of our requests await an answer."""
         return len(self._pending)
 
-    def receive_data(self, data: bytes) -> list:
-        """Feed bytes read from the peer; return the events they complete, in order."""
+    @property
+    def incoming_count(self) -> int:
+        """Return how many of the peer's requests this side is handling."""
+        return len(self._incoming)
+
+    def receive_data(self, data: bytes) -> list[AnyEvent]:
+        """Feed bytes read from the peer; return the events they complete, in order.
+
+        Then write what :meth:`data_to_send` returns.
+        """
         return self._events(self._framer.feed(data))
 
-    def receive_eof(self) -> list:
-        """Signal the end of the peer's stream; return the events of a last unterminated line."""
+    def receive_eof(self) -> list[AnyEvent]:
+        """Signal the end of the peer's stream; return the events of a last unterminated
+        line (and, for a client during the era probe, what the end means)."""
         return self._events(self._framer.feed_eof())
 
-    def send_request(self, method: str, params: dict | None = None, token: Any = None) -> tuple[int, bytes]:
+    def data_to_send(self) -> bytes:
+        """Return the bytes this side owes the peer by itself (and forget them)."""
+        if not self._out:
+            return b""
+        out, self._out = self._out, []
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def send_request(self, method: str, params: dict | None = None, token: Any = None, *,
+                     task: bool = False, progress: bool = False) -> tuple[int, bytes]:
         """Register a request and serialize it.
 
         Args:
             method: the method name.
             params: the params object, or ``None``.
             token: anything; it comes back on the answer's event (for example a future).
+            task: the request is task-augmented: its result is checked as a CreateTaskResult
+                (found by itself when ``params`` has a ``task`` and the method may have one).
+            progress: ask for progress: ``params._meta.progressToken`` is set to the request's
+                id, and ``notifications/progress`` for it become
+                :class:`~mcp_stdio.events.ProgressReceived` events.
 
         Returns:
             ``(id, data)``: the new request id and the bytes to write.
+
+        Raises:
+            LocalProtocolError: the lifecycle does not allow ``method`` now.
+            ValueError: ``params`` cannot be serialized as JSON.
         """
+        self._check_may_send(method)
+        if not task and params and "task" in params and self.version is not None:
+            info = shapes.method_info(self.version, method)
+            task = info is not None and info.task
         msg_id = self._next_id
+        if progress:
+            params = dict(params) if params else {}
+            meta = params.get("_meta")
+            params["_meta"] = dict(meta, progressToken=msg_id) if type(meta) is dict else {"progressToken": msg_id}
         data = jsonrpc.encode_request(msg_id, method, params)  # raises before we register
         self._next_id = msg_id + 1
-        self._pending[msg_id] = (method, token)
+        self._pending[msg_id] = (method, token, task)
+        if progress:
+            self._progress[msg_id] = float("-inf")
         return msg_id, data
 
     def send_notification(self, method: str, params: dict | None = None) -> bytes:
@@ -210,191 +194,111 @@ class Endpoint:
         return jsonrpc.encode_notification(method, params)
 
     def send_result(self, msg_id: int | str, result: Any) -> bytes:
-        """Serialize the successful answer to the peer's request ``msg_id``."""
-        return jsonrpc.encode_result(msg_id, result)
+        """Answer the peer's request ``msg_id`` with ``result``; return the bytes to write.
+
+        The result is checked against the schema of the request's method in its version:
+        nothing invalid is ever sent. Nothing is sent (``b""``) for a request the peer
+        cancelled (MCP basic/utilities/cancellation: the receiver SHOULD "Not send a
+        response for the cancelled request").
+
+        Raises:
+            LocalProtocolError: no such request is being handled, or ``result`` does not
+                have the shape the protocol requires (the request stays open: answer it
+                with :meth:`send_error`).
+        """
+        entry = self._incoming.get(msg_id)
+        if entry is None:
+            raise LocalProtocolError(f"no request {msg_id!r} of the {_PEER[self.role]} is waiting for an answer")
+        method, version, cancelled, task = entry
+        if cancelled:
+            del self._incoming[msg_id]
+            return b""
+        result = self._outgoing_result(method, version, result)
+        if version is not None and method != "initialize":
+            problems = shapes.check_result(version, method, result, task=task) \
+                if shapes.method_info(version, method) else []
+            if problems:
+                raise LocalProtocolError(f"{method} result is not valid for protocol {version}: "
+                                         + "; ".join(problems))
+        try:
+            data = jsonrpc.encode_result(msg_id, result)
+        except ValueError as exc:
+            raise LocalProtocolError(f"{method} result: {exc}") from None
+        del self._incoming[msg_id]
+        return data
 
     def send_error(self, msg_id: int | str | None, code: int, message: str, data: Any = None) -> bytes:
-        """Serialize an error answer to the peer's request ``msg_id``."""
-        return jsonrpc.encode_error(msg_id, code, message, data)
+        """Answer the peer's request ``msg_id`` with an error; return the bytes to write.
 
-    def is_pending(self, msg_id: int | str) -> bool:
-        """Return whether request ``msg_id`` still awaits its answer."""
-        return msg_id in self._pending
+        ``msg_id`` is ``None`` for a request whose id could not be read.
+        """
+        entry = self._incoming.pop(msg_id, None) if msg_id is not None else None
+        if entry is not None and entry[2]:
+            return b""  # cancelled by the peer: no answer
+        try:
+            return jsonrpc.encode_error(msg_id, code, message, data)
+        except ValueError:
+            return jsonrpc.encode_error(msg_id, code, message)  # data that JSON cannot carry is dropped
 
-    def pending_entry(self, msg_id: int | str) -> tuple[str, Any] | None:
-        """Return ``(method, token)`` of a pending request, or ``None``."""
-        return self._pending.get(msg_id)
+    def cancel(self, msg_id: int | str, reason: str | None = None) -> bytes | None:
+        """Give up on our request ``msg_id``; return the ``notifications/cancelled`` to write.
 
-    def forget(self, msg_id: int | str) -> tuple[str, Any] | None:
-        """Stop waiting for the answer to ``msg_id``; a late answer becomes UnexpectedResponse.
+        MCP basic/utilities/cancellation: the sender "SHOULD ignore any response to the
+        request that arrives afterward": the request is forgotten, so a late answer becomes
+        an :class:`~mcp_stdio.events.UnexpectedAnswer`.
 
         Returns:
-            ``(method, token)`` if the request was pending, else ``None``.
+            The notification bytes, or ``None`` if the request was not pending.
         """
-        return self._pending.pop(msg_id, None)
+        if self.forget(msg_id) is None:
+            return None
+        return self.send_notification("notifications/cancelled", _cancel_params(msg_id, reason))
+
+    def forget(self, msg_id: int | str) -> Any:
+        """Stop waiting for the answer to ``msg_id``; return its token (``None`` if it was
+        not pending). A late answer becomes an :class:`~mcp_stdio.events.UnexpectedAnswer`."""
+        entry = self._pending.pop(msg_id, None)
+        if entry is None:
+            return None
+        self._progress.pop(msg_id, None)
+        return entry[1]
+
+    def forget_incoming(self, msg_id: int | str) -> None:
+        """Stop handling the peer's request ``msg_id`` without answering it (it was
+        cancelled, or it was a stream that the peer ended)."""
+        self._incoming.pop(msg_id, None)
+
+    def is_handling(self, msg_id: int | str) -> bool:
+        """Return whether the peer's request ``msg_id`` awaits our answer (not cancelled)."""
+        entry = self._incoming.get(msg_id)
+        return entry is not None and not entry[2]
+
+    def is_pending(self, msg_id: int | str) -> bool:
+        """Return whether our request ``msg_id`` still awaits its answer."""
+        return msg_id in self._pending
+
+    def pending_method(self, msg_id: int | str) -> str | None:
+        """Return the method of our pending request ``msg_id``, or ``None``."""
+        entry = self._pending.get(msg_id)
+        return entry[0] if entry is not None else None
+
+    def pending_token(self, msg_id: int | str) -> Any:
+        """Return the token of our pending request ``msg_id``, or ``None``."""
+        entry = self._pending.get(msg_id)
+        return entry[1] if entry is not None else None
 
     def take_pending(self) -> list[tuple[int | str, str, Any]]:
         """Remove every pending request and return ``(id, method, token)`` for each.
 
         Call this when the connection is lost, to fail every waiter at once.
         """
-        items = [(msg_id, method, token) for msg_id, (method, token) in self._pending.items()]
+        items = [(msg_id, entry[0], entry[1]) for msg_id, entry in self._pending.items()]
         self._pending.clear()
+        self._progress.clear()
         return items
 
-    # Private methods
-
-    def _events(self, lines: list) -> list:
-        events: list = []
-        parse = jsonrpc.parse
-        pending = self._pending
-        lines.reverse()
-        while lines:
-            # Popped, not iterated: no reference to a (possibly huge) line outlives its
-            # decoding, so its memory is freed before the JSON is parsed.
-            if lines[-1].__class__ is Oversized:
-                events.append(lines.pop())
-                continue
-            message = parse(lines.pop())
-            kind = message.__class__
-            if kind is Response:  # the hot path, inlined: an answer to a pending request
-                entry = pending.pop(message.id, None)
-                if entry is not None:
-                    message.method, message.token = entry
-                    events.append(self._answered(message))
-                    continue
-            if kind is Batch:
-                for item in message.messages:
-                    self._event(item, events)
-            else:
-                self._event(message, events)
-        return events
-
-    def _event(self, message: Any, events: list) -> None:
-        kind = message.__class__
-        if kind is Response or kind is ErrorResponse:
-            entry = self._pending.pop(message.id, None) if message.id is not None else None
-            if entry is None:
-                events.append(UnexpectedResponse(message, self._why_unexpected(message.id)))
-                return
-            message.method, message.token = entry
-            events.append(self._answered(message))
-        else:
-            events.append(message)
-
-    def _answered(self, message: Response | ErrorResponse) -> Any:
-        """Return the event for an answer to a pending request (subclasses refine it)."""
-        return message
-
-    def _why_unexpected(self, msg_id: Any) -> str:
-        if msg_id is None:
-            return "error response without an id"
-        if type(msg_id) is str and msg_id.lstrip("-").isdigit() and int(msg_id) < self._next_id:
-            return f"id {msg_id!r} is a string but our request ids are integers"
-        if type(msg_id) is int and 0 < msg_id < self._next_id:
-            return f"id {msg_id} is not pending (already answered, timed out or cancelled)"
-        return f"id {msg_id!r} was never used by this side"
-
-
-class ClientSession(Endpoint):
-    """The client side of a handshake-era MCP session.
-
-    Args:
-        max_message_size: see :class:`Endpoint`.
-        supported_versions: protocol versions accepted from the server, newest first; the
-            first is proposed.
-    """
-
-    __slots__ = ("state", "supported_versions", "protocol_version", "initialize_result", "_initialize_id")
-
-    def __init__(
-        self,
-        max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
-        supported_versions: tuple[str, ...] = HANDSHAKE_VERSIONS,
-    ) -> None:
-        super().__init__(max_message_size)
-        self.state = State.NEW
-        self.supported_versions = tuple(supported_versions)
-        self.protocol_version: str | None = None
-        self.initialize_result: dict | None = None
-        self._initialize_id: int | None = None
-
-    def initialize(self, client_info: dict, capabilities: dict, token: Any = None) -> tuple[int, bytes]:
-        """Start the handshake; return ``(id, data)`` of the ``initialize`` request.
-
-        MCP 2025-11-25, basic/lifecycle: "the client MUST send a protocol version it
-        supports. This SHOULD be the latest version supported by the client."
-        """
-        if self.state is not State.NEW:
-            raise LocalProtocolError(f"initialize sent twice (session is {self.state.value})")
-        params = {
-            "protocolVersion": self.supported_versions[0],
-            "capabilities": capabilities,
-            "clientInfo": client_info,
-        }
-        msg_id, data = self.send_request("initialize", params, token)
-        self._initialize_id = msg_id
-        self.state = State.INITIALIZING
-        return msg_id, data
-
-    def send_initialized(self) -> bytes:
-        """Finish the handshake; return the bytes of ``notifications/initialized``.
-
-        MCP 2025-11-25, basic/lifecycle: "After successful initialization, the client MUST
-        send an initialized notification to indicate it is ready to begin normal operations."
-        """
-        if self.state is not State.INITIALIZED:
-            raise LocalProtocolError(f"cannot send notifications/initialized in state {self.state.value}")
-        self.state = State.READY
-        return self.send_notification("notifications/initialized")
-
-    def send_request(self, method: str, params: dict | None = None, token: Any = None) -> tuple[int, bytes]:
-        """Register and serialize a request, enforcing the lifecycle (see the module doc)."""
-        state = self.state
-        if state is not State.READY:
-            if state is State.NEW and method not in ("initialize", "server/discover"):
-                raise LocalProtocolError(f"cannot send {method} before initialize")
-            if state is State.INITIALIZING and method != "ping" and self._initialize_id is not None:
-                raise LocalProtocolError(f"cannot send {method} before the server answered initialize")
-            if state is State.CLOSING or state is State.CLOSED:
-                raise LocalProtocolError(f"cannot send {method}: the session is {state.value}")
-        return super().send_request(method, params, token)
-
-    def cancel(self, msg_id: int, reason: str | None = None) -> bytes | None:
-        """Give up on request ``msg_id``; return the ``notifications/cancelled`` to write.
-
-        MCP 2025-11-25, basic/utilities/cancellation: "The initialize request MUST NOT be
-        cancelled by clients", and the sender "SHOULD ignore any response to the request
-        that arrives afterward": the request is forgotten, so a late answer becomes an
-        :class:`UnexpectedResponse`.
-
-        Returns:
-            The notification bytes, or ``None`` if the request was not pending (already
-            answered) or is the initialize request (forgotten, but never cancelled).
-        """
-        entry = self.forget(msg_id)
-        if entry is None or msg_id == self._initialize_id:
-            return None
-        params: dict = {"requestId": msg_id}
-        if reason:
-            params["reason"] = reason
-        return self.send_notification("notifications/cancelled", params)
-
-    def adopt_modern(self, version: str, facts: dict) -> None:
-        """Enter READY for a 2026-07-28 session, which has no handshake.
-
-        Args:
-            version: the modern protocol version in use.
-            facts: what ``server/discover`` said, shaped like an InitializeResult.
-        """
-        if self.state is not State.NEW:
-            raise LocalProtocolError(f"cannot adopt the modern protocol in state {self.state.value}")
-        self.protocol_version = version
-        self.initialize_result = facts
-        self.state = State.READY
-
     def close(self) -> None:
-        """Enter CLOSING: no new requests may be sent."""
+        """Enter CLOSING: nothing new may be sent."""
         if self.state is not State.CLOSED:
             self.state = State.CLOSING
 
@@ -402,20 +306,238 @@ class ClientSession(Endpoint):
         """Enter CLOSED: the connection is gone."""
         self.state = State.CLOSED
 
-    def _answered(self, message: Response | ErrorResponse) -> Any:
-        if message.id != self._initialize_id or self.state is not State.INITIALIZING:
-            return message
-        token = message.token
+    # Private methods: what each role refines
+
+    def _check_may_send(self, method: str) -> None:
+        if self.state is State.CLOSING or self.state is State.CLOSED:
+            raise LocalProtocolError(f"cannot send {method}: the session is {self.state.value}")
+
+    def _outgoing_result(self, method: str, version: str | None, result: Any) -> Any:
+        return result
+
+    def _request_allowed(self, message: Request) -> tuple[int, str] | None:
+        """Return ``(code, message)`` refusing the peer's request in this state, or None."""
+        return None
+
+    def _request_version(self, message: Request) -> tuple[str | None, tuple[int, str, Any] | None]:
+        """Return the version that ``message`` is served in, or an error refusing it."""
+        return self.version, None
+
+    def _special_request(self, message: Request, version: str | None, events: list) -> bool:
+        """Answer a request the session handles itself; return whether it did."""
+        if message.method == "ping" and version not in MODERN_VERSIONS:
+            # MCP basic/utilities/ping: "The receiver MUST respond promptly with an empty
+            # response".
+            self._out.append(jsonrpc.encode_result(message.id, {}))
+            return True
+        return False
+
+    def _special_notification(self, message: Notification, params: dict, events: list) -> bool:
+        return False
+
+    def _answer(self, msg_id: int | str, entry: tuple[str, Any, bool], message: Response | ErrorResponse,
+                events: list) -> None:
+        """Turn the answer to our pending request into its event, and only then forget it."""
+        method, token, task = entry
         if message.__class__ is ErrorResponse:
-            return HandshakeFailed(RemoteError(message.code, message.message, message.data, "initialize"), token)
-        result = message.result
-        if type(result) is not dict:
-            return HandshakeFailed(
-                RemoteProtocolError(f"initialize result is not an object: {result!r:.200}"), token)
-        version = result.get("protocolVersion")
-        if version not in self.supported_versions:
-            return HandshakeFailed(UnsupportedProtocolVersion(version, self.supported_versions), token)
-        self.protocol_version = version
-        self.initialize_result = result
-        self.state = State.INITIALIZED
-        return HandshakeComplete(result, token)
+            event: Any = ErrorReceived(msg_id, method, RemoteError(message.code, message.message, message.data,
+                                                                 method), token)
+        else:
+            problems = self._result_problems(method, message.result, task)  # type: ignore[union-attr]
+            if problems:
+                event = AnswerRejected(msg_id, method, RemoteProtocolError(
+                    f"{method}: the result does not match the {self.version} schema: " + "; ".join(problems)), token)
+            else:
+                event = ResultReceived(msg_id, method, message.result, token)  # type: ignore[union-attr]
+        del self._pending[msg_id]
+        if self._progress:
+            self._progress.pop(msg_id, None)
+        events.append(event)
+
+    def _result_problems(self, method: str, result: Any, task: bool) -> list[str]:
+        version = self.version
+        if version is None or shapes.method_info(version, method) is None:
+            return []  # an extension's method: any JSON value
+        return shapes.check_result(version, method, result, task=task)
+
+    # Private methods: the checks at the boundary
+
+    def _events(self, lines: list) -> list[AnyEvent]:
+        events: list = []
+        pending = self._pending
+        parse = jsonrpc.parse
+        lines.reverse()
+        while lines:
+            # Popped, not iterated: no reference to a (possibly huge) line outlives its
+            # decoding, so its memory is freed before the JSON is parsed.
+            if lines[-1].__class__ is Oversized:
+                item = lines.pop()
+                events.append(MessageTooLong(item.size, item.limit))
+                continue
+            message = parse(lines.pop())
+            if message.__class__ is Response:  # the hot path: an answer to a pending request
+                entry = pending.get(message.id)
+                if entry is not None:
+                    self._guarded(self._answer, message.id, entry, message, events)
+                    continue
+            if message.__class__ is Batch:
+                for item in message.messages:  # type: ignore[union-attr]
+                    self._guarded(self._message, item, events)
+            else:
+                self._guarded(self._message, message, events)
+        return events
+
+    def _guarded(self, handle: Callable[..., None], *args: Any) -> None:
+        """Run one message's checks; a bug here must not lose the other messages' events."""
+        events = args[-1]
+        try:
+            handle(*args)
+        except Exception as exc:  # defence in depth: every check above is meant never to raise
+            events.append(MessageRejected(f"internal error while checking a message: {exc!r}", repr(args[-2])))
+
+    def _message(self, message: Any, events: list) -> None:
+        kind = message.__class__
+        if kind is Request:
+            self._request(message, events)
+        elif kind is Notification:
+            self._notification(message, events)
+        elif kind is Response or kind is ErrorResponse:
+            entry = self._pending.get(message.id) if message.id is not None else None
+            if entry is None:
+                events.append(UnexpectedAnswer(message.id, self._why_unexpected(message.id)))
+            else:
+                self._answer(message.id, entry, message, events)
+        else:  # InvalidMessage
+            self._invalid(message, events)
+
+    def _invalid(self, message: InvalidMessage, events: list) -> None:
+        answer_id = message.answer_id
+        entry = self._pending.get(answer_id) if answer_id is not None else None
+        if entry is not None:
+            # A malformed answer to a pending request fails it now, not at its timeout.
+            del self._pending[answer_id]  # type: ignore[arg-type]
+            self._progress.pop(answer_id, None)  # type: ignore[arg-type]
+            events.append(AnswerRejected(answer_id, entry[0], RemoteProtocolError(  # type: ignore[arg-type]
+                f"{entry[0]}: malformed answer: {message.reason}"), entry[1]))
+            return
+        if message.id is not None and message.id not in self._incoming:
+            # JSON-RPC 2.0 section 5: a request that cannot be read gets an error.
+            self._out.append(jsonrpc.encode_error(message.id, message.code, message.reason))
+        elif answer_id is None and message.code == -32700:
+            # "If there was an error in detecting the id in the Request object (e.g. Parse
+            # error/Invalid Request), it MUST be Null."
+            pass
+        events.append(MessageRejected(message.reason, message.excerpt))
+
+    def _request(self, message: Request, events: list) -> None:
+        msg_id, method = message.id, message.method
+        if msg_id in self._incoming:
+            self._refuse(message, INVALID_REQUEST, f"request id {msg_id!r} is already in use by another request",
+                         events)
+            return
+        refusal = self._request_allowed(message)
+        if refusal is not None:
+            self._refuse(message, refusal[0], refusal[1], events)
+            return
+        version, error = self._request_version(message)
+        if error is not None:
+            self._refuse(message, *error, events)
+            return
+        if self._special_request(message, version, events):
+            return
+        params = message.params
+        if version is not None:
+            problems = shapes.check_params(version, method, params, sender=_PEER[self.role])
+            if problems is None:
+                if _known_anywhere(method):
+                    self._refuse(message, METHOD_NOT_FOUND, f"Method not found: {method} (not in protocol {version})",
+                                 events)
+                    return
+            elif problems:
+                self._refuse(message, INVALID_PARAMS, f"Invalid params for {method}: " + "; ".join(problems), events)
+                return
+        if len(self._incoming) >= self.max_incoming:
+            self._refuse(message, INTERNAL_ERROR, f"too many requests in flight (limit {self.max_incoming})", events)
+            return
+        info = shapes.method_info(version, method) if version is not None else None
+        task = info is not None and info.task and type(params) is dict and "task" in params
+        self._incoming[msg_id] = [method, version, False, task]
+        events.append(RequestReceived(msg_id, method, params if params is not None else {}, version))
+
+    def _refuse(self, message: Request, code: int, reason: str, events: list, data: Any = None) -> None:
+        self._out.append(jsonrpc.encode_error(message.id, code, reason, data))
+        events.append(MessageRejected(f"{message.method} request refused: {reason}", message.method))
+
+    def _notification(self, message: Notification, events: list) -> None:
+        method = message.method
+        params = message.params if message.params is not None else {}
+        version = self.version
+        if version is not None:
+            problems = shapes.check_params(version, method, message.params, sender=_PEER[self.role])
+            if problems:
+                events.append(MessageRejected(f"{method}: " + "; ".join(problems), method))
+                return
+        if method == "notifications/cancelled":
+            self._cancelled(params, events)
+        elif method == "notifications/progress":
+            self._progress_notification(params, events)
+        elif not self._special_notification(message, params, events):
+            events.append(NotificationReceived(method, params))
+
+    def _cancelled(self, params: dict, events: list) -> None:
+        # MCP basic/utilities/cancellation: the receiver "MAY ignore the cancellation
+        # notification if: The referenced request is unknown [or] Processing has already
+        # completed"; nothing is kept for an unknown id.
+        request_id = params.get("requestId")
+        entry = self._incoming.get(request_id) if jsonrpc.is_valid_id(request_id) else None  # type: ignore[arg-type]
+        if entry is None or entry[2] or entry[0] == "initialize":
+            return  # "The initialize request MUST NOT be cancelled by clients"
+        entry[2] = True
+        reason = params.get("reason")
+        events.append(CancelRequested(request_id, reason if type(reason) is str else None))  # type: ignore[arg-type]
+
+    def _progress_notification(self, params: dict, events: list) -> None:
+        token = params.get("progressToken")
+        last = self._progress.get(token) if jsonrpc.is_valid_id(token) else None  # type: ignore[arg-type]
+        if last is None:
+            return  # not one of ours, or already answered: dropped, as the spec allows
+        progress = params.get("progress")
+        if type(progress) not in (int, float):
+            events.append(MessageRejected(f"notifications/progress: progress {progress!r:.40} is not a number",
+                                          "notifications/progress"))
+            return
+        # basic/utilities/progress: "The progress value MUST increase with each
+        # notification, even if the total is unknown."
+        if progress <= last:
+            events.append(MessageRejected(f"notifications/progress: progress went from {last} to {progress}; "
+                                          "it must increase", "notifications/progress"))
+            return
+        self._progress[token] = progress  # type: ignore[index]
+        total = params.get("total")
+        message = params.get("message")
+        events.append(ProgressReceived(token, progress,  # type: ignore[arg-type]
+                                       total if type(total) in (int, float) else None,
+                                       message if type(message) is str else None,
+                                       self._pending[token][1]))  # type: ignore[index]
+
+    def _why_unexpected(self, msg_id: Any) -> str:
+        if msg_id is None:
+            return "error response without an id"
+        if type(msg_id) is str and len(msg_id) <= 20 and msg_id.isascii() and msg_id.isdecimal():
+            if int(msg_id) < self._next_id:
+                return f"id {msg_id!r} is a string but our request ids are integers"
+        if type(msg_id) is int and 0 < msg_id < self._next_id:
+            return f"id {msg_id} is not pending (already answered, timed out or cancelled)"
+        return f"id {_brief(msg_id)} was never used by this side"
+
+
+def _cancel_params(msg_id: int | str, reason: str | None) -> dict:
+    params: dict = {"requestId": msg_id}
+    if reason:
+        params["reason"] = reason
+    return params
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -30,7 +30,8 @@ Rules of the versions that the data encodes, and that callers must respect:
 * 2026-07-28 results carry ``resultType``: ``"complete"`` (the method's result type) or
   ``"input_required"`` (an InputRequiredResult, only for the methods whose
   ``<Result>Response`` allows it: ``tools/call``, ``prompts/get``, ``resources/read``).
-  The schema requires the field, so a result without it is reported.
+  The schema requires the field of servers; a result without it is read as complete, as
+  basic/index tells clients to.
 
 Problems are strings ``"<path>: <problem>"`` as :class:`mcp_stdio.schema.Validator` writes
 them, at most :data:`MAX_PROBLEMS`; ``$`` is the params object or the result itself.
@@ -267,6 +268,10 @@ def check_result(version: str, method: str, result: Any, *, task: bool = False) 
             return _check_input_required(loaded, result)
         if kind != "complete":
             return [f"$.resultType: {_brief(kind)} is not 'complete' or 'input_required'"]
+        if type(result) is dict and "resultType" not in result:
+            # basic/index: "clients MUST treat an absent resultType as complete" (a server
+            # of an earlier version); the schema's requirement is the server's to meet.
+            result = dict(result, resultType="complete")
     return loaded.errors(f"#/$defs/{info.result if info is not None else 'Result'}", result)
 
 

@@ -3,10 +3,12 @@
 A subscription is a long-lived request: the client sends ``subscriptions/listen`` with a
 filter (``toolsListChanged``, ``promptsListChanged``, ``resourcesListChanged``,
 ``resourceSubscriptions``), the server first sends ``notifications/subscriptions/
-acknowledged`` and then the notifications asked for, each carrying the request's id in
+acknowledged`` ("MUST be the first message the server sends carrying the subscription's
+ID") and then the notifications asked for, each carrying the request's id in
 ``_meta["io.modelcontextprotocol/subscriptionId"]``. The client ends it with
 ``notifications/cancelled``; the server ends it by answering the request (a result or an
-error). Both ends are accepted here.
+error) or by cancelling it. The listen request has no timeout: only the acknowledgement
+does.
 
 ::
 
@@ -18,13 +20,23 @@ error). Both ends are accepted here.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import collections
+import logging
 
 from .errors import ConnectionClosed, MCPStdioError
 
-__all__ = ["Subscription"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Deque
 
-_END = object()
+__all__ = ["Subscription", "MAX_QUEUED"]
+
+logger = logging.getLogger("mcp_stdio.client")
+
+# Notifications kept for a subscription whose reader is behind; older ones are dropped first.
+MAX_QUEUED = 10_000
+
+_ACKNOWLEDGED = "notifications/subscriptions/acknowledged"
 
 
 class Subscription:
@@ -34,17 +46,25 @@ class Subscription:
         filter: what was asked for.
         accepted: what the server agreed to send (from its acknowledgement).
         request_id: the id of the listen request (the subscription id).
+        error: why the stream ended, when the server or the connection ended it.
+        dropped: notifications dropped because the reader was more than
+            :data:`MAX_QUEUED` behind.
     """
+
+    __slots__ = ("_client", "filter", "accepted", "request_id", "_queue", "_ready", "acknowledged", "closed",
+                 "error", "dropped")
 
     def __init__(self, client: Any, wanted: dict) -> None:
         self._client = client
         self.filter = wanted
         self.accepted: dict | None = None
         self.request_id: Any = None
-        self._queue: asyncio.Queue = asyncio.Queue()
-        self._acknowledged: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._queue: Deque[dict] = collections.deque(maxlen=MAX_QUEUED)
+        self._ready: asyncio.Future | None = None
+        self.acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed = False
         self.error: BaseException | None = None
+        self.dropped = 0
 
     # Public methods
 
@@ -52,13 +72,14 @@ class Subscription:
         return self
 
     async def __anext__(self) -> dict:
-        item = await self._queue.get()
-        if item is _END:
-            self._queue.put_nowait(_END)  # later iterations end too
-            if self.error is not None:
-                raise self.error
-            raise StopAsyncIteration
-        return item
+        while not self._queue:
+            if self.closed:
+                if self.error is not None:
+                    raise self.error
+                raise StopAsyncIteration
+            self._ready = asyncio.get_running_loop().create_future()
+            await self._ready
+        return self._queue.popleft()
 
     async def __aenter__(self) -> Subscription:
         return self
@@ -70,33 +91,42 @@ class Subscription:
         """End the subscription (``notifications/cancelled`` for the listen request)."""
         if self.closed:
             return
-        self.closed = True
         self._client._end_subscription(self)
-        self._queue.put_nowait(_END)
+        self.ended(None)
 
     # Called by the client
 
-    def _acknowledge(self, params: dict) -> None:
-        self.accepted = params.get("notifications") or {}
-        if not self._acknowledged.done():
-            self._acknowledged.set_result(None)
-
-    def _deliver(self, notification: dict) -> None:
-        if not self.closed:
-            self._queue.put_nowait(notification)
-
-    def _ended(self, future: asyncio.Future, keep_for_restart: bool) -> None:
-        """The listen request got its answer (the server ended it) or failed."""
-        if future.cancelled() or self.closed:
+    def received(self, method: str, params: dict) -> None:
+        """A notification carrying this subscription's id arrived."""
+        if method == _ACKNOWLEDGED:
+            accepted = params.get("notifications")
+            self.accepted = accepted if type(accepted) is dict else {}
+            if not self.acknowledged.done():
+                self.acknowledged.set_result(None)
             return
-        error = future.exception()
-        if isinstance(error, ConnectionClosed) and keep_for_restart:
-            return  # listened again after the restart
+        if self.closed:
+            return
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped += 1
+            if self.dropped == 1:
+                logger.warning("subscription %s: the reader is %d notifications behind; dropping the oldest",
+                               self.request_id, MAX_QUEUED)
+        self._queue.append({"method": method, "params": params})
+        self._wake()
+
+    def ended(self, error: BaseException | None) -> None:
+        """The listen request got its answer (the server ended it), failed, or was closed."""
+        if self.closed:
+            return
         if error is not None and not isinstance(error, MCPStdioError):
-            error = ConnectionClosed(f"subscription failed: {error}")
+            error = ConnectionClosed(f"subscription failed: {error!r}")
         self.error = error
         self.closed = True
-        if not self._acknowledged.done():
-            self._acknowledged.set_exception(error or ConnectionClosed("the server ended the subscription"))
-            self._acknowledged.exception()  # retrieved: listen() reports it
-        self._queue.put_nowait(_END)
+        if not self.acknowledged.done():
+            self.acknowledged.set_exception(error or ConnectionClosed("the server ended the subscription"))
+            self.acknowledged.exception()  # retrieved: listen() reports it
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)

@@ -1,91 +1,161 @@
-"""Request timeouts: one timer per client for the common case, and resettable timers for
-requests that report progress (MCP basic/lifecycle, "Timeouts")."""
+"""Request timeouts: one timer per connection, expiries in bounded sweeps (asyncio).
+
+Requests sent with the same timeout expire in the order they were sent, so the deadlines
+of each timeout value form a FIFO queue, and one timer, for the earliest head of all the
+queues, is enough: far cheaper than a ``call_later`` per request, whose cancelled timers
+clog the loop's heap under load. A queue holds request ids only (never futures, which
+would keep answers alive); answered requests are dropped when they reach the head, or by a
+compaction once they outnumber the live ones, so a queue stays within about twice the
+requests in flight.
+
+Expiries are handed to the owner in batches of at most :data:`MAX_EXPIRIES_PER_SWEEP` per
+loop iteration: ten thousand requests expiring at once never block the loop for long, and
+the owner can fail them and write their cancellations in one write.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Any, Callable
+import heapq
 
-__all__ = ["Deadlines", "ProgressEntry"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Deque
 
+__all__ = ["Deadlines", "MAX_EXPIRIES_PER_SWEEP", "MAX_TIMEOUT_QUEUES"]
 
-class ProgressEntry:
-    """A request that asked for progress: its callback and its resettable timer."""
-
-    __slots__ = ("callback", "msg_id", "timeout", "limit", "timer")
-
-    def __init__(self, callback: Any, msg_id: int, timeout: float | None) -> None:
-        self.callback = callback
-        self.msg_id = msg_id
-        self.timeout = timeout  # set only when progress resets the timeout
-        self.limit = 0.0  # the maximum total deadline (loop time)
-        self.timer: asyncio.TimerHandle | None = None
+# Requests failed per loop iteration when many expire at once (about 5 ms of work).
+MAX_EXPIRIES_PER_SWEEP = 1000
+# Distinct timeout values with a queue of their own; others share one heap (rare: most
+# programs use one or two timeouts).
+MAX_TIMEOUT_QUEUES = 16
+# A queue is compacted when it holds this many more entries than twice the live requests.
+_COMPACT_SLACK = 256
 
 
 class Deadlines:
-    """Request timeouts with one timer per client instead of one per request.
+    """The deadlines of one connection's requests.
 
-    Requests sent with the same timeout expire in the order they were sent, so their
-    deadlines form a queue and one timer, for the head, is enough: far cheaper than a
-    ``call_later`` per request, whose cancelled timers clog the loop's heap under load.
-    Entries hold only the request id (never the future, which would keep answers alive);
-    answered requests are dropped when they reach the head, or by a compaction every 256
-    additions when they outnumber the live ones.
+    Args:
+        loop: the event loop.
+        expire: called with a list of ``(request id, timeout)`` whose time is up and which
+            are still pending; at most :data:`MAX_EXPIRIES_PER_SWEEP` per call.
+        is_pending: tells whether a request still awaits its answer.
+        count: returns how many requests are pending (for compaction).
     """
 
-    __slots__ = ("_loop", "_expire", "_is_pending", "_count", "_entries", "_handle", "_added")
+    __slots__ = ("_loop", "_expire", "_is_pending", "_count", "_queues", "_heap", "_handle", "_armed", "_seq",
+                 "_added")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[[int, float], None],
-                 is_pending: Callable[[int], bool], count: Callable[[], int]) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, expire: Callable[[list[tuple[Any, float]]], None],
+                 is_pending: Callable[[Any], bool], count: Callable[[], int]) -> None:
         self._loop = loop
         self._expire = expire
         self._is_pending = is_pending
         self._count = count
-        self._entries: collections.deque = collections.deque()
-        self._handle: asyncio.TimerHandle | None = None
+        self._queues: dict[float, Deque[tuple[float, Any]]] = {}
+        self._heap: list[tuple[float, int, Any, float]] = []  # (deadline, seq, id, timeout)
+        self._handle: asyncio.Handle | None = None
+        self._armed = float("inf")  # the time the timer fires at
+        self._seq = 0
         self._added = 0
 
-    def add(self, deadline: float, msg_id: int, timeout: float) -> bool:
-        """Queue a deadline; return False if it is earlier than the last one queued."""
-        entries = self._entries
-        if entries and deadline < entries[-1][0]:
-            return False  # a shorter timeout than the ones queued: the caller uses its own timer
-        entries.append((deadline, msg_id, timeout))
-        if self._handle is None:
-            self._handle = self._loop.call_at(deadline, self._sweep)
-        # Answers mostly come in order: drop an answered entry from the head as we go.
-        is_pending = self._is_pending
-        if len(entries) > 1 and not is_pending(entries[0][1]):
-            entries.popleft()
+    def __len__(self) -> int:
+        return sum(len(queue) for queue in self._queues.values()) + len(self._heap)
+
+    def add(self, msg_id: Any, timeout: float) -> None:
+        """Expire request ``msg_id`` in ``timeout`` seconds unless it was answered."""
+        deadline = self._loop.time() + timeout
+        queue = self._queues.get(timeout)
+        if queue is None:
+            if len(self._queues) < MAX_TIMEOUT_QUEUES:
+                queue = self._queues[timeout] = collections.deque()
+            else:
+                self._seq += 1
+                heapq.heappush(self._heap, (deadline, self._seq, msg_id, timeout))
+                self._arm(deadline)
+                return
+        if queue and not self._is_pending(queue[0][1]):
+            queue.popleft()  # answers mostly come in order: drop an answered head as we go
+        queue.append((deadline, msg_id))
+        if len(queue) == 1 or deadline < self._armed:
+            self._arm(queue[0][0])
         self._added += 1
-        if self._added >= 256:
-            # Answers out of order leave entries behind the head: once they are the
-            # majority, drop them all, so the queue stays within twice the live requests.
+        if self._added >= _COMPACT_SLACK:
             self._added = 0
-            if len(entries) > 2 * self._count() + 256:
-                self._entries = collections.deque(item for item in entries if is_pending(item[1]))
-        return True
+            self._compact()
 
     def clear(self) -> None:
-        """Forget every entry and stop the timer."""
-        self._entries.clear()
+        """Forget every deadline and stop the timer."""
+        self._queues.clear()
+        self._heap.clear()
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+        self._armed = float("inf")
+
+    # Private methods
+
+    def _arm(self, when: float) -> None:
+        if when >= self._armed:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._armed = when
+        self._handle = self._loop.call_at(when, self._sweep)
+
+    def _compact(self) -> None:
+        # Answers out of order leave entries behind the heads: once they are the majority,
+        # drop them all, so memory follows the requests in flight.
+        limit = 2 * self._count() + _COMPACT_SLACK
+        is_pending = self._is_pending
+        for timeout, queue in list(self._queues.items()):
+            if len(queue) > limit:
+                kept = collections.deque(entry for entry in queue if is_pending(entry[1]))
+                if kept:
+                    self._queues[timeout] = kept
+                else:
+                    del self._queues[timeout]
+            elif not queue:
+                del self._queues[timeout]
 
     def _sweep(self) -> None:
         self._handle = None
-        entries = self._entries
-        is_pending = self._is_pending
+        self._armed = float("inf")
         now = self._loop.time()
-        while entries:
-            deadline, msg_id, timeout = entries[0]
-            if not is_pending(msg_id):
-                entries.popleft()
-            elif deadline <= now:
-                entries.popleft()
-                self._expire(msg_id, timeout)
-            else:
-                self._handle = self._loop.call_at(deadline, self._sweep)
-                return
+        is_pending = self._is_pending
+        expired: list[tuple[Any, float]] = []
+        room = MAX_EXPIRIES_PER_SWEEP
+        for timeout, queue in self._queues.items():
+            while queue and room:
+                deadline, msg_id = queue[0]
+                if not is_pending(msg_id):
+                    queue.popleft()
+                elif deadline <= now:
+                    queue.popleft()
+                    expired.append((msg_id, timeout))
+                    room -= 1
+                else:
+                    break
+        heap = self._heap
+        while heap and room:
+            deadline, _, msg_id, timeout = heap[0]
+            if deadline > now and is_pending(msg_id):
+                break
+            heapq.heappop(heap)
+            if is_pending(msg_id):
+                expired.append((msg_id, timeout))
+                room -= 1
+        if expired:
+            self._expire(expired)
+        if not room:
+            # More may be due: go on in the next loop iteration, after other callbacks.
+            self._handle = self._loop.call_soon(self._sweep)
+            self._armed = now
+            return
+        heads = [queue[0][0] for queue in self._queues.values() if queue]
+        if heap:
+            heads.append(heap[0][0])
+        if heads:
+            self._arm(min(heads))

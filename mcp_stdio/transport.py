@@ -19,10 +19,10 @@ JSON-RPC. Its owner (the client) supplies two callbacks: ``on_data(bytes)`` for 
   lines are kept in :attr:`ChildTransport.stderr_tail` and each line is given to the
   optional ``on_stderr`` callback. Nothing is ever written to ``sys.stderr``, so it works
   where that has no file descriptor (notebooks, captured output).
-* **stdin**: messages go through a bounded ``asyncio.Queue`` drained by one writer task,
-  which writes everything queued in one call and waits while the pipe is full
-  (``pause_writing``), so a server that stops reading slows senders down instead of growing
-  memory without bound.
+* **stdin**: messages go through :class:`~mcp_stdio.outbound.Outbound`: written at once
+  while the pipe takes data, held in a bounded ``asyncio.Queue`` (and a line of waiting
+  senders) while it is full. A server that closes its stdin while it keeps running ends the
+  connection: nothing is ever written to a closed pipe.
 * **End of the connection**: decided from the exit status, not from pipe EOF (grandchildren
   may hold the pipe open). When the child exits, stdout gets :data:`EOF_GRACE` seconds to
   deliver what it still holds; when stdout ends first, the exit status gets the same time to
@@ -32,7 +32,9 @@ JSON-RPC. Its owner (the client) supplies two callbacks: ``on_data(bytes)`` for 
   process", "Waiting for the server to exit, or sending SIGTERM if the server does not exit
   within a reasonable time", "Sending SIGKILL if the server does not exit within a
   reasonable time after SIGTERM"; then the rest of the process group gets the same
-  treatment, the child is reaped and every pipe is closed.
+  treatment, the child is reaped and every pipe is closed. The waits are events: the
+  child's exit, and ``pidfd_open`` descriptors for the rest of the group (Linux 5.3 and
+  later); only where pidfds are missing is the group polled, every 10 ms.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import signal
 from typing import Callable
 
 from .errors import SpawnError
+from .outbound import DEFAULT_QUEUE_SIZE, Outbound
 
 __all__ = [
     "DEFAULT_INHERITED_ENV",
@@ -65,9 +68,6 @@ DEFAULT_INHERITED_ENV = (
     "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER",
     "LANG", "LANGUAGE", "TMPDIR", "TZ",
 )
-
-# The outbound queue; the design card sets 100. Senders wait when it is full.
-DEFAULT_QUEUE_SIZE = 100
 
 # Lines of stderr kept for error messages: enough for a Python traceback's last frames.
 DEFAULT_STDERR_TAIL_LINES = 20
@@ -158,51 +158,6 @@ class _StderrTail:
                 logger.exception("stderr callback raised")
 
 
-class _OutboundQueue(asyncio.Queue):
-    """The outbound ``asyncio.Queue``, without the parts a single writer never uses.
-
-    The writer takes items with ``get_nowait()`` only and nobody calls ``join()``, so the
-    deque of waiting getters and the ``join()`` event (about 1.6 KiB per session, a tenth
-    of a live session's heap) are replaced by shared, always-empty stand-ins. ``get()``,
-    ``join()`` and ``task_done()`` are refused so that the stand-ins can never be used.
-    Putters still wait on the queue's own deque when it is full.
-    """
-
-    _NO_GETTERS: collections.deque = collections.deque(maxlen=0)
-
-    def __init__(self, maxsize: int) -> None:
-        super().__init__(maxsize)
-        self._getters = self._NO_GETTERS  # type: ignore[attr-defined]
-        self._finished = _NEVER_JOINED  # type: ignore[attr-defined]
-
-    async def get(self) -> bytes:  # pragma: no cover - guarded API
-        raise RuntimeError("the outbound queue is drained with get_nowait() by its writer only")
-
-    async def join(self) -> None:  # pragma: no cover - guarded API
-        raise RuntimeError("the outbound queue is not joinable")
-
-    def task_done(self) -> None:  # pragma: no cover - guarded API
-        raise RuntimeError("the outbound queue is not joinable")
-
-
-class _NeverJoined:
-    """Stands in for the ``join()`` event of :class:`_OutboundQueue`: clear/set do nothing."""
-
-    __slots__ = ()
-
-    def clear(self) -> None:
-        pass
-
-    def set(self) -> None:
-        pass
-
-    def is_set(self) -> bool:
-        return False
-
-
-_NEVER_JOINED = _NeverJoined()
-
-
 class _Protocol(asyncio.SubprocessProtocol):
     """asyncio callbacks: they only feed the transport."""
 
@@ -239,27 +194,29 @@ class ChildTransport:
     Args:
         command: argv list; ``command[0]`` is looked up on the child's ``PATH``.
         on_data: called with each chunk read from stdout.
-        on_lost: called once with the exit status (``None`` if still running) when no more
-            data can arrive; :attr:`stderr_tail` is complete by then.
+        on_lost: called once, as ``on_lost(returncode, reason)``, when no more data can
+            flow: ``returncode`` is the exit status (``None`` if the child still runs) and
+            ``reason`` says why when the child still runs (it closed its stdin, or its
+            stdout). :attr:`stderr_tail` is complete by then.
         env: see :func:`build_env`.
         inherit_env: see :func:`build_env`.
         cwd: working directory of the child.
         on_stderr: called with each line of stderr (decoded leniently); optional.
         stderr_tail_lines: how many stderr lines to keep for error messages.
-        queue_size: bound of the outbound queue.
+        queue_size: bound of the outbound queue (see :class:`~mcp_stdio.outbound.Outbound`).
     """
 
     __slots__ = (
-        "command", "_on_data", "_on_lost", "_env", "_cwd", "_stderr", "_queue", "_transport", "_stdin",
-        "_writing", "_paused", "_flushed", "_exit", "_dead", "_stdout_done", "_stdin_done", "_lost_reported", "_grace",
-        "pid", "bytes_written", "bytes_read", "__weakref__",
+        "command", "_on_data", "_on_lost", "_env", "_cwd", "_stderr", "outbound", "_transport", "_stdin",
+        "_exit", "_stdout_done", "_stdin_done", "_stdin_closed", "_lost_reported", "_grace", "_lost_reason",
+        "pid", "bytes_read", "__weakref__",
     )
 
     def __init__(
         self,
         command: list[str],
         on_data: Callable[[bytes], object],
-        on_lost: Callable[[int | None], object],
+        on_lost: Callable[[int | None, str | None], object],
         *,
         env: dict[str, str] | None = None,
         inherit_env: bool = False,
@@ -277,28 +234,23 @@ class ChildTransport:
             command = [os.fspath(part) for part in command]
         if not command or not command[0]:
             raise ValueError("command must name a program")
-        if queue_size < 1:
-            raise ValueError("queue_size must be at least 1")
         self.command = command
         self._on_data = on_data
         self._on_lost = on_lost
-        self._env = build_env(env, inherit_env)
+        self._env: dict[str, str] | None = build_env(env, inherit_env)
         self._cwd = cwd
         self._stderr = _StderrTail(stderr_tail_lines, on_stderr)
-        self._queue: asyncio.Queue = _OutboundQueue(queue_size)
+        self.outbound = Outbound(queue_size)
         self._transport: asyncio.SubprocessTransport | None = None
         self._stdin: asyncio.WriteTransport | None = None
-        self._writing = False  # the writer is running (guards against re-entry)
-        self._paused = False  # the stdin pipe is full (pause_writing)
-        self._flushed: asyncio.Future | None = None  # set when the queue empties (close() waits on it)
         self._exit: asyncio.Future | None = None  # done when the exit status is known (made on demand)
-        self._dead: asyncio.Future | None = None  # done when nothing more can be written (on demand)
         self._stdout_done = False
-        self._stdin_done = False
+        self._stdin_done = False  # the stdin pipe is gone
+        self._stdin_closed = False  # we closed it (stop)
         self._lost_reported = False
         self._grace: asyncio.TimerHandle | None = None
+        self._lost_reason: str | None = None
         self.pid: int | None = None
-        self.bytes_written = 0
         self.bytes_read = 0
 
     # Public methods
@@ -318,7 +270,17 @@ class ChildTransport:
     @property
     def connected(self) -> bool:
         """Return whether data can still flow both ways."""
-        return self._transport is not None and not self._lost_reported
+        return self._transport is not None and not self._lost_reported and not self.outbound.closed
+
+    @property
+    def bytes_written(self) -> int:
+        """Return how many bytes were written to the child's stdin."""
+        return self.outbound.bytes_written
+
+    @property
+    def queue(self) -> asyncio.Queue | None:
+        """Return the outbound queue (``None`` until the pipe was first full), for inspection."""
+        return self.outbound.queue
 
     async def start(self) -> None:
         """Start the child.
@@ -344,67 +306,43 @@ class ChildTransport:
         self._env = None  # not needed any more: a live session keeps only what it uses
         self.pid = transport.get_pid()
         self._stdin = transport.get_pipe_transport(0)  # type: ignore[assignment]
+        self.outbound.attach(self._stdin)  # type: ignore[arg-type]
         if transport.get_returncode() is not None:  # exited before we got here
             self._exited()
 
-    @property
-    def queue(self) -> asyncio.Queue:
-        """Return the outbound queue (bounded by ``queue_size``), for inspection such as ``qsize()``."""
-        return self._queue
-
-    async def send(self, data: bytes) -> bool:
-        """Queue ``data`` for stdin, waiting while the queue is full.
+    def send(self, data: bytes, request_id: object = None) -> bool:
+        """Write ``data`` to stdin now, or keep it in order while the pipe is full.
 
         Returns:
-            Whether the data was queued: it is not when the connection ended while waiting
-            (the end is reported through ``on_lost``).
+            ``False`` when the connection cannot carry it any more (the end is reported
+            through ``on_lost``).
         """
-        if self.send_nowait(data):
-            return True
-        if self._transport is None or self._stdin_done:
-            return False
-        if self._dead is None:
-            self._dead = asyncio.get_running_loop().create_future()
-        dead = self._dead
-        if dead.done():
-            return False
-        put = asyncio.ensure_future(self.put(data))
-        try:
-            await asyncio.wait((put, dead), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not put.done():
-                put.cancel()
-        return put.done() and not put.cancelled()
+        return self.outbound.send(data, request_id)
 
-    async def put(self, data: bytes) -> None:
-        """Queue ``data``, waiting in the caller's task while the queue is full.
+    def discard(self, request_id: object) -> bool:
+        """Drop the unsent message of a request; return whether it was still unsent."""
+        return self.outbound.discard(request_id)
 
-        The caller must stop waiting by itself when the connection ends (cancel its task).
-        """
-        await self._queue.put(data)
-        self._kick()
-
-    def send_nowait(self, data: bytes) -> bool:
-        """Queue ``data`` if there is room; return whether it was queued."""
-        try:
-            self._queue.put_nowait(data)
-        except asyncio.QueueFull:
-            return False
-        self._kick()
-        return True
+    async def wait_room(self) -> None:
+        """Wait until the outbound backlog is under the queue's bound."""
+        await self.outbound.wait_room()
 
     async def stop(self, flush_timeout: float | None, exit_timeout: float, terminate_timeout: float) -> None:
         """Stop the child in the spec's order; bounded, never raises for a stubborn child.
 
         Args:
-            flush_timeout: seconds for queued messages to be written; ``None`` waits as long
-                as the child keeps reading.
+            flush_timeout: seconds for waiting messages to be written; ``None`` waits as
+                long as the child keeps reading.
             exit_timeout: seconds to wait for the child to exit after stdin is closed.
             terminate_timeout: seconds to wait after SIGTERM before SIGKILL.
         """
         if self._transport is None:
             return
-        await self._flush(flush_timeout)
+        if self.outbound.backlog:
+            try:
+                await asyncio.wait_for(self.outbound.drain(), flush_timeout)
+            except asyncio.TimeoutError:
+                logger.debug("pid %s: queued messages not written within %s s", self.pid, flush_timeout)
         self._close_stdin()
         if not await self._wait_exit(exit_timeout):
             self._signal_group(signal.SIGTERM)
@@ -416,12 +354,9 @@ class ChildTransport:
         self.abort()
 
     def abort(self) -> None:
-        """Release every resource now: writer task, pipes, transport (kills a live child)."""
-        self._stdin_done = True  # nothing more is written
-        if self._dead is not None and not self._dead.done():
-            self._dead.set_result(None)  # releases senders waiting for room
-        if self._flushed is not None and not self._flushed.done():
-            self._flushed.set_result(None)
+        """Release every resource now: pipes, transport (kills a live child)."""
+        self._stdin_closed = True
+        self.outbound.close()
         if self._grace is not None:
             self._grace.cancel()
         if self._transport is not None:
@@ -431,65 +366,8 @@ class ChildTransport:
 
     # Private methods
 
-    def _kick(self) -> None:
-        """Run the writer now, unless it is running or the pipe is full.
-
-        Writing at once, rather than on the next loop iteration, lets the server start on
-        a request while the client is still busy with the answers to earlier ones: the
-        two processes overlap instead of taking turns. The queue holds what the pipe
-        cannot take yet.
-        """
-        if not self._writing and not self._paused:
-            self._writing = True
-            try:
-                self._drain()
-            finally:
-                self._writing = False
-
-    def _drain(self) -> None:
-        """Write everything queued in one call: the one writer.
-
-        It stops while the pipe is full (``pause_writing``) and resumes on
-        ``resume_writing``, so a server that stops reading makes senders wait on the
-        bounded queue instead of growing memory.
-        """
-        queue = self._queue
-        if self._paused or queue.empty():
-            return
-        chunks = []
-        get = queue.get_nowait
-        while not queue.empty():
-            chunks.append(get())  # each get wakes one sender waiting for room
-        if not self._stdin_done:
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            self.bytes_written += len(data)
-            self._stdin.write(data)  # type: ignore[union-attr]  # may call pause_writing
-        if queue.empty():
-            flushed = self._flushed
-            if flushed is not None and not flushed.done():
-                flushed.set_result(None)
-
-    async def _flush(self, timeout: float | None) -> None:
-        """Wait until the queue is empty and the pipe has taken everything, or timeout."""
-        try:
-            await asyncio.wait_for(self._flush_all(), timeout)
-        except asyncio.TimeoutError:
-            logger.debug("pid %s: queued messages not written within %s s", self.pid, timeout)
-
-    async def _flush_all(self) -> None:
-        loop = asyncio.get_running_loop()
-        stdin = self._stdin
-        while not self._stdin_done:
-            if not self._queue.empty():
-                self._flushed = loop.create_future()
-                self._kick()
-                await self._flushed
-            elif stdin is not None and stdin.get_write_buffer_size():
-                await asyncio.sleep(0.005)
-            else:
-                return
-
     def _close_stdin(self) -> None:
+        self._stdin_closed = True
         if self._stdin is not None and not self._stdin_done:
             self._stdin.close()  # buffered bytes are still written, then the pipe closes
 
@@ -522,16 +400,12 @@ class ChildTransport:
 
     async def _clear_group(self, terminate_timeout: float) -> None:
         """Stop what is left of the process group after its leader exited."""
-        loop = asyncio.get_running_loop()
         for signum, wait in ((signal.SIGTERM, terminate_timeout), (signal.SIGKILL, KILL_WAIT)):
             if not _group_alive(self.pid):
                 return
             self._signal_group(signum)
-            deadline = loop.time() + wait
-            while loop.time() < deadline:
-                await asyncio.sleep(0.01)
-                if not _group_alive(self.pid):
-                    return
+            if await _wait_group(self.pid, wait):
+                return
         logger.error("process group %s survived SIGKILL for %s s", self.pid, KILL_WAIT)
 
     # asyncio callbacks (through _Protocol)
@@ -546,6 +420,7 @@ class ChildTransport:
             self._report_lost()
         elif not self._lost_reported and self._grace is None:
             # Give the exit status a moment to arrive so that the error can name it.
+            self._lost_reason = "the server closed its stdout"
             self._grace = asyncio.get_running_loop().call_later(EOF_GRACE, self._report_lost)
 
     def _exited(self) -> None:
@@ -561,21 +436,21 @@ class ChildTransport:
 
     def _stdin_lost(self, exc: Exception | None) -> None:
         self._stdin_done = True
-        self._resume_writing()
+        self.outbound.close()  # nothing is ever written to a closed pipe
+        if self._stdin_closed or self._lost_reported:
+            return
+        # The server closed its stdin: it will read nothing more, so no request can be
+        # answered; unless it is exiting anyway (the exit status then names the end), the
+        # connection is over.
+        if self._grace is None:
+            self._lost_reason = "the server closed its stdin (it reads no more requests)"
+            self._grace = asyncio.get_running_loop().call_later(EOF_GRACE, self._report_lost)
 
     def _pause_writing(self) -> None:
-        self._paused = True
+        self.outbound.pause()
 
     def _resume_writing(self) -> None:
-        self._paused = False
-        if self._stdin_done:
-            # Nothing will be written any more: empty the queue so that no sender waits.
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            if self._flushed is not None and not self._flushed.done():
-                self._flushed.set_result(None)
-        else:
-            self._kick()
+        self.outbound.resume()
 
     def _report_lost(self) -> None:
         if self._lost_reported:
@@ -584,7 +459,8 @@ class ChildTransport:
         if self._grace is not None:
             self._grace.cancel()
             self._grace = None
-        self._on_lost(self.returncode)
+        returncode = self.returncode
+        self._on_lost(returncode, None if returncode is not None else self._lost_reason)
 
 
 def proc_stats() -> list[tuple[int, bytes, int, int]]:
@@ -606,6 +482,15 @@ def proc_stats() -> list[tuple[int, bytes, int, int]]:
     return found
 
 
+def _group_members(pgid: int | None) -> list[int] | None:
+    """Return the live (non-zombie) pids of process group ``pgid``; ``None`` without /proc."""
+    if pgid is None:
+        return []
+    if not os.path.isdir("/proc"):  # pragma: no cover - no procfs
+        return None
+    return [pid for pid, state, _, pgrp in proc_stats() if pgrp == pgid and state != b"Z"]
+
+
 def _group_alive(pgid: int | None) -> bool:
     """Return whether any live (non-zombie) process is in process group ``pgid``."""
     if pgid is None:
@@ -616,9 +501,51 @@ def _group_alive(pgid: int | None) -> bool:
         return False
     # killpg also succeeds for zombies nobody has reaped yet (their parent died and the
     # reaper is slow, or absent in some containers); look closer where /proc allows it.
-    if not os.path.isdir("/proc"):  # pragma: no cover - no procfs
-        return True
-    return any(pgrp == pgid and state != b"Z" for _, state, _, pgrp in proc_stats())
+    members = _group_members(pgid)
+    return True if members is None else bool(members)
+
+
+async def _wait_group(pgid: int | None, timeout: float) -> bool:
+    """Wait until process group ``pgid`` has no live member; return whether it has none.
+
+    With ``os.pidfd_open`` (Linux 5.3+), each member's pidfd becomes readable when it exits:
+    the wait is an event. Elsewhere the group is polled every 10 ms (no other portable way
+    to learn that a process which is not our child exited).
+    """
+    loop = asyncio.get_running_loop()
+    members = _group_members(pgid)
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if members is None or pidfd_open is None:  # pragma: no cover - no procfs or no pidfd
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            await asyncio.sleep(0.01)
+            if not _group_alive(pgid):
+                return True
+        return not _group_alive(pgid)
+    fds = []
+    try:
+        for pid in members:
+            try:
+                fds.append(pidfd_open(pid))
+            except (ProcessLookupError, OSError):
+                continue  # gone already
+        waits = []
+        for fd in fds:
+            done = loop.create_future()
+            loop.add_reader(fd, _set_done, done)
+            waits.append(done)
+        if waits:
+            await asyncio.wait(waits, timeout=timeout)
+    finally:
+        for fd in fds:
+            loop.remove_reader(fd)
+            os.close(fd)
+    return not _group_alive(pgid)
+
+
+def _set_done(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _spawn_reason(exc: OSError, program: str, cwd: object) -> str:

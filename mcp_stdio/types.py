@@ -38,7 +38,7 @@ __all__ = [
     "is_error",
 ]
 
-from .session import HANDSHAKE_VERSIONS, LATEST_HANDSHAKE_VERSION
+from .lifecycle import HANDSHAKE_VERSIONS, LATEST_HANDSHAKE_VERSION
 
 
 class Implementation(TypedDict, total=False):

@@ -1,8 +1,9 @@
 """Tier 2 helpers: a client whose "server" is a coroutine in the same event loop.
 
-The in-memory transport has the interface of mcp_stdio.transport.ChildTransport (a bounded
-outbound queue included), so the client runs unchanged; a scripted peer reads what the
-client writes and answers whatever, whenever it likes, or stalls.
+The in-memory transport has the interface of mcp_stdio.transport.ChildTransport (the same
+Outbound in front of a fake pipe), so the client runs unchanged; a scripted peer reads what
+the client writes and answers whatever, whenever it likes, or stalls. A peer that stops
+reading fills the fake pipe: it pauses the Outbound as a real full pipe would.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import json
 
 from mcp_stdio.client import Client
+from mcp_stdio.outbound import Outbound
 
 
 class Peer:
@@ -22,8 +24,12 @@ class Peer:
 
     async def receive(self) -> dict:
         """Return the next message the client wrote (waits for it)."""
-        data = await self._transport.queue.get()
-        message = json.loads(data)
+        pipe = self._transport.pipe
+        while not pipe.lines:
+            pipe.arrived = asyncio.get_running_loop().create_future()
+            await pipe.arrived
+        message = json.loads(pipe.lines.pop(0))
+        pipe.taken()
         self.received.append(message)
         return message
 
@@ -37,6 +43,7 @@ class Peer:
     def send(self, message: dict | bytes) -> None:
         """Deliver a message (or raw bytes) to the client."""
         data = message if isinstance(message, bytes) else json.dumps(message).encode() + b"\n"
+        self._transport.bytes_read += len(data)
         self._transport.on_data(data)
 
     def answer(self, request: dict, result: object) -> None:
@@ -55,49 +62,82 @@ class Peer:
         self._transport.exit(returncode)
 
 
+class FakePipe:
+    """A pipe of ``capacity`` lines: full, it pauses the Outbound until the peer reads."""
+
+    def __init__(self, transport: MemoryTransport, capacity: int) -> None:
+        self._transport = transport
+        self.capacity = capacity
+        self.lines: list[bytes] = []
+        self.arrived: asyncio.Future | None = None
+        self.paused = False
+
+    def write(self, data: bytes) -> None:
+        self.lines.extend(line for line in data.split(b"\n") if line)
+        if self.arrived is not None and not self.arrived.done():
+            self.arrived.set_result(None)
+        if len(self.lines) >= self.capacity and not self.paused:
+            self.paused = True
+            self._transport.outbound.pause()
+
+    def taken(self) -> None:
+        if self.paused and len(self.lines) < self.capacity // 2 + 1:
+            self.paused = False
+            self._transport.outbound.resume()
+
+    def close(self) -> None:
+        pass
+
+
 class MemoryTransport:
     """An in-memory stand-in for ChildTransport."""
 
     script = None  # set per test: async def script(peer: Peer) -> None
+    capacity = 1000  # lines the fake pipe holds before it pauses the writer
 
     def __init__(self, command, on_data, on_lost, *, queue_size=100, **_options) -> None:
         self.command = command
         self.on_data = on_data
         self._on_lost = on_lost
-        self.queue: asyncio.Queue = asyncio.Queue(queue_size)
+        self.outbound = Outbound(queue_size)
+        self.pipe = FakePipe(self, self.capacity)
+        self.outbound.attach(self.pipe)
         self.peer = Peer(self)
         self.pid = 4242
         self.returncode = None
         self.stderr_tail = ()
         self.connected = False
+        self.bytes_read = 0
         self._task = None
         self.stopped = False
+
+    @property
+    def bytes_written(self) -> int:
+        return self.outbound.bytes_written
+
+    @property
+    def queue(self):
+        return self.outbound.queue
 
     async def start(self) -> None:
         self.connected = True
         self._task = asyncio.get_running_loop().create_task(type(self).script(self.peer))
 
-    def send_nowait(self, data: bytes) -> bool:
-        try:
-            self.queue.put_nowait(data)
-        except asyncio.QueueFull:
-            return False
-        return True
+    def send(self, data: bytes, request_id=None) -> bool:
+        return self.connected and self.outbound.send(data, request_id)
 
-    async def put(self, data: bytes) -> None:
-        await self.queue.put(data)
+    def discard(self, request_id) -> bool:
+        return self.outbound.discard(request_id)
 
-    async def send(self, data: bytes) -> bool:
-        if not self.connected:
-            return False
-        await self.queue.put(data)
-        return True
+    async def wait_room(self) -> None:
+        await self.outbound.wait_room()
 
     def exit(self, returncode: int) -> None:
         if self.connected:
             self.connected = False
             self.returncode = returncode
-            self._on_lost(returncode)
+            self.outbound.close()
+            self._on_lost(returncode, None)
 
     async def stop(self, flush_timeout, exit_timeout, terminate_timeout) -> None:
         self.stopped = True
@@ -114,9 +154,10 @@ class MemoryTransport:
         self.exit(0)
 
 
-def memory_client(script, **options) -> Client:
+def memory_client(script, capacity: int = 1000, **options) -> Client:
     """Return a client whose server is ``script`` (an ``async def script(peer)``)."""
-    transport_class = type("ScriptedTransport", (MemoryTransport,), {"script": staticmethod(script)})
-    client_class = type("MemoryClient", (Client,), {"_transport_class": transport_class})
+    transport_class = type("ScriptedTransport", (MemoryTransport,),
+                           {"script": staticmethod(script), "capacity": capacity})
+    client_class = type("MemoryClient", (Client,), {"_transport_class": transport_class, "__slots__": ()})
     options.setdefault("protocol", "handshake")
     return client_class(["memory"], **options)

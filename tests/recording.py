@@ -22,15 +22,11 @@ def received_messages() -> list[dict]:
 
 
 class RecordingTransport(ChildTransport):
-    def send_nowait(self, data: bytes) -> bool:
-        queued = super().send_nowait(data)
-        if queued:
+    def send(self, data: bytes, request_id: object = None) -> bool:
+        accepted = super().send(data, request_id)
+        if accepted:
             SENT.extend(spec.lines(data))
-        return queued
-
-    async def put(self, data: bytes) -> None:
-        await super().put(data)
-        SENT.extend(spec.lines(data))
+        return accepted
 
     def _stdout_data(self, data: bytes) -> None:
         RECEIVED.append(data)

@@ -17,6 +17,9 @@ from .helpers import run
 from .memory import memory_client
 
 
+SERVER_INFO = {"name": "memory", "version": "0"}
+
+
 async def stall(peer):
     await peer.handshake()
     await asyncio.sleep(3600)
@@ -92,21 +95,29 @@ def test_late_answer_after_timeout_is_dropped_and_counted():
     run(main())
 
 
-def test_timeout_fires_while_waiting_for_room_in_a_full_queue():
+def test_timeout_fires_while_the_pipe_is_full_and_unsent_requests_are_never_cancelled():
+    seen = []
+
     async def script(peer):
         request = await peer.receive_method("initialize")
-        peer.answer(request, {"protocolVersion": "2025-11-25", "capabilities": {}})
-        await asyncio.sleep(3600)  # never reads again: the queue fills up
+        peer.answer(request, {"protocolVersion": "2025-11-25", "capabilities": {}, "serverInfo": SERVER_INFO})
+        await asyncio.sleep(0.3)  # reads nothing for a while: the pipe (4 lines) fills up
+        while True:
+            message = await peer.receive()
+            seen.append((message.get("method"), message.get("id") or message.get("params", {}).get("requestId")))
 
     async def main():
-        async with memory_client(script, timeout=0.1, queue_size=2, close_timeout=0.1) as client:
-            calls = [asyncio.ensure_future(client.request("x")) for _ in range(10)]
-            results = await asyncio.gather(*calls, return_exceptions=True)
+        async with memory_client(script, capacity=4, timeout=0.1, queue_size=2, close_timeout=0.1) as client:
+            results = await asyncio.gather(*(client.request("x") for _ in range(10)), return_exceptions=True)
             assert all(isinstance(r, RequestTimeout) for r in results)
             assert client.pending_count == 0
-            # Requests that never left the queue are not cancelled at the server: nothing
-            # tells it about a request it never received. Only the queued ones are cancelled.
-            assert client._transport.queue.qsize() == 2
+            assert client._transport.outbound.paused
+            await asyncio.sleep(0.4)
+            # The three requests the pipe took are cancelled; the seven that never left the
+            # client are dropped: nothing tells the server about requests it never received.
+            assert seen == [("notifications/initialized", None), ("x", 2), ("x", 3), ("x", 4),
+                            ("notifications/cancelled", 2), ("notifications/cancelled", 3),
+                            ("notifications/cancelled", 4)]
 
     run(main())
 
@@ -114,7 +125,7 @@ def test_timeout_fires_while_waiting_for_room_in_a_full_queue():
 def test_connection_loss_releases_senders_blocked_on_a_full_queue():
     async def script(peer):
         request = await peer.receive_method("initialize")
-        peer.answer(request, {"protocolVersion": "2025-11-25", "capabilities": {}})
+        peer.answer(request, {"protocolVersion": "2025-11-25", "capabilities": {}, "serverInfo": SERVER_INFO})
         await asyncio.sleep(0.1)
         peer.exit(-9)
         await asyncio.sleep(3600)
@@ -190,9 +201,10 @@ def test_server_request_handlers_run_concurrently_and_errors_become_error_answer
         raise RemoteError(-32042, "need a URL", {"url": "https://example.com"})
 
     async def main():
-        async with memory_client(script) as client:
-            for name, handler in [("slow", slow), ("fast", fast), ("bad", bad), ("coded", coded)]:
-                client.set_request_handler(f"custom/{name}", handler)
+        client = memory_client(script)
+        for name, handler in [("slow", slow), ("fast", fast), ("bad", bad), ("coded", coded)]:
+            client.set_request_handler(f"custom/{name}", handler)
+        async with client:
             while len(answers) < 4:
                 await asyncio.sleep(0.01)
 
@@ -221,8 +233,9 @@ def test_server_cancellation_stops_a_running_handler():
             raise
 
     async def main():
-        async with memory_client(script) as client:
-            client.set_request_handler("custom/long", long)
+        client = memory_client(script)
+        client.set_request_handler("custom/long", long)
+        async with client:
             for _ in range(100):
                 if state:
                     break
@@ -282,6 +295,10 @@ def test_requests_before_start_and_after_close_are_refused():
     run(main())
 
 
+def tool(name: str) -> dict:
+    return {"name": name, "inputSchema": {"type": "object"}}
+
+
 def test_list_tools_follows_cursors_and_detects_cycles_and_caps_pages():
     async def script(peer):
         await peer.handshake()
@@ -289,19 +306,19 @@ def test_list_tools_follows_cursors_and_detects_cycles_and_caps_pages():
             request = await peer.receive_method("tools/list")
             cursor = (request.get("params") or {}).get("cursor")
             if cursor is None:
-                peer.answer(request, {"tools": [{"name": "a"}], "nextCursor": "p2"})
+                peer.answer(request, {"tools": [tool("a")], "nextCursor": "p2"})
             elif cursor == "p2":
-                peer.answer(request, {"tools": [{"name": "b"}], "nextCursor": "p3"})
+                peer.answer(request, {"tools": [tool("b")], "nextCursor": "p3"})
             elif cursor == "p3":
-                peer.answer(request, {"tools": [{"name": "c"}]})
+                peer.answer(request, {"tools": [tool("c")]})
             elif cursor == "loop":
                 peer.answer(request, {"tools": [], "nextCursor": "loop"})
 
     async def main():
         async with memory_client(script, max_pages=10) as client:
-            assert await client.list_tools() == {"tools": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}
-            assert await client.list_tools("p2") == {"tools": [{"name": "b"}], "nextCursor": "p3"}
-            assert await client.list_tools(page=True) == {"tools": [{"name": "a"}], "nextCursor": "p2"}
+            assert await client.list_tools() == {"tools": [tool("a"), tool("b"), tool("c")]}
+            assert await client.list_tools("p2") == {"tools": [tool("b")], "nextCursor": "p3"}
+            assert await client.list_tools(page=True) == {"tools": [tool("a")], "nextCursor": "p2"}
 
     run(main())
 

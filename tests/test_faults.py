@@ -42,7 +42,7 @@ def test_banners_and_half_json_on_stdout_are_skipped_and_reported(caplog):
     with caplog.at_level(logging.WARNING, logger="mcp_stdio.client"):
         run(main())
     messages = [r.getMessage() for r in caplog.records]
-    assert any("skipped a line that is not a JSON-RPC message: not valid JSON" in m
+    assert any("skipped a message that is not valid: not valid JSON" in m
                and "Welcome to the Banner Server" in m for m in messages)
 
 
@@ -228,8 +228,8 @@ def test_cancel_during_the_handshake_of_a_real_process_leaves_nothing():
 def test_timeout_during_the_handshake_of_a_real_process_leaves_nothing():
     async def main():
         before = asyncio.all_tasks()
-        client = mcp_stdio.connect(server("silent_start"), startup_timeout=0.2)
-        with pytest.raises(StartError, match="did not answer initialize within 0.2 s"):
+        client = mcp_stdio.connect(server("silent_start"), startup_timeout=0.2, protocol="handshake")
+        with pytest.raises(StartError, match=r"did not answer initialize within 0.2 s \(protocol tried: handshake\)"):
             await client.start()
         assert not process_alive(client.pid)
         await no_tasks_left(before)

@@ -76,7 +76,7 @@ def test_is_valid_id():
         (b'{"jsonrpc":"2.0"}', 'neither "method" nor "id"'),
         (b'{"jsonrpc":"2.0","id":1}', '"id" without "method", "result" or "error"'),
         (b'{"jsonrpc":"2.0","id":1,"result":1,"error":{}}', 'both "result" and "error"'),
-        (b'{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"m"}}', '"error" is not an object'),
+        (b'{"jsonrpc":"2.0","id":1,"error":{"code":"x","message":"m"}}', '"error.code" is not an integer'),
         (b'{"jsonrpc":"2.0","id":1,"error":"boom"}', '"error" is not an object'),
     ],
 )
@@ -121,10 +121,14 @@ def test_encoders_build_the_four_shapes():
     assert json.loads(encode_error(3, -1, "m", {"d": 1}))["error"]["data"] == {"d": 1}
 
 
-def test_lone_surrogate_falls_back_to_escapes():
+def test_lone_surrogate_falls_back_to_escapes_and_is_read_as_the_replacement_character():
     data = encode({"jsonrpc": "2.0", "method": "n", "params": {"t": "\ud800"}})
     assert data.isascii() and b"\\ud800" in data
-    assert parse(data.rstrip(b"\n")).params == {"t": "\ud800"}
+    # The documented rule: a lone surrogate read from a peer becomes U+FFFD (keys too);
+    # an escaped pair is one character.
+    assert parse(data.rstrip(b"\n")).params == {"t": "\ufffd"}
+    message = parse(b'{"jsonrpc":"2.0","method":"n","params":{"\\udfff":"a\\ud83d\\ude00b"}}')
+    assert message.params == {"\ufffd": "a\U0001f600b"}
 
 
 def test_unserializable_values_raise_a_clear_error():

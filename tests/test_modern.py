@@ -13,6 +13,7 @@ import pytest
 import mcp_stdio
 from mcp_stdio import LocalProtocolError, RemoteError, RemoteProtocolError
 from mcp_stdio.client import _ERAS
+from mcp_stdio.events import NotificationReceived
 
 from . import spec
 from .recording import RECEIVED, SENT, RecordingClient, clear
@@ -164,7 +165,7 @@ def test_results_are_cached_for_their_ttl_and_dropped_on_list_changed():
             sent = client.stats()["requests_sent"]
             await client.list_tools()
             assert client.stats()["requests_sent"] == sent  # served from the cache
-            client._notification(mcp_stdio.jsonrpc.Notification("notifications/tools/list_changed", None))
+            client._on_events([NotificationReceived("notifications/tools/list_changed", {})])
             await client.list_tools()
             assert client.stats()["requests_sent"] == sent + 7
         async with reference(cache_results=False) as client:
@@ -260,7 +261,9 @@ def test_unknown_result_type_is_invalid_and_absent_means_complete():
     async def main():
         async with memory_client(modern_peer(answer), protocol="2026-07-28") as client:
             assert mcp_stdio.tool_text(await client.call_tool("t", {"text": "plain"})) == "plain"
-            with pytest.raises(RemoteProtocolError, match="unknown resultType 'partial'"):
+            with pytest.raises(RemoteProtocolError, match="tools/call: the result does not match the 2026-07-28 "
+                                                          "schema: \\$.resultType: 'partial' is not 'complete' or "
+                                                          "'input_required'"):
                 await client.call_tool("t", {"text": "weird"})
 
     run(main())
@@ -303,7 +306,7 @@ def test_input_rounds_are_bounded():
                                  max_input_rounds=3) as client:
             with pytest.raises(RemoteProtocolError, match="input_required more than 3 times"):
                 await client.call_tool("t", {})
-            with pytest.raises(RemoteProtocolError, match="input_required is not allowed for this method"):
+            with pytest.raises(RemoteProtocolError, match="a tools/list result cannot be 'input_required'"):
                 await client.request("tools/list")
 
     run(main())
@@ -320,14 +323,15 @@ def test_the_server_may_end_a_subscription_by_answering_or_failing_it():
             request = await peer.receive()
             if request.get("method") == "server/discover":
                 peer.answer(request, {"resultType": "complete", "supportedVersions": ["2026-07-28"],
-                                      "capabilities": {}, "ttlMs": 0, "cacheScope": "public"})
+                                      "capabilities": {"tools": {"listChanged": True}, "prompts": {"listChanged": True}},
+                                      "ttlMs": 0, "cacheScope": "public"})
             elif request.get("method") == "subscriptions/listen":
                 meta = {"io.modelcontextprotocol/subscriptionId": request["id"]}
                 peer.send({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
                            "params": {"_meta": meta, "notifications": request["params"]["notifications"]}})
                 peer.send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed", "params": {"_meta": meta}})
                 if request["params"]["notifications"].get("toolsListChanged"):
-                    peer.answer(request, {"resultType": "complete", "_meta": {}})
+                    peer.answer(request, {"resultType": "complete", "_meta": meta})
                 else:
                     peer.send({"jsonrpc": "2.0", "id": request["id"], "error": {"code": -32603, "message": "bye"}})
 

@@ -166,7 +166,8 @@ def mutations(defs: dict, schema: dict, value: dict):
     of the wrong type."""
     schema = resolve(defs, schema)
     for key in schema.get("required", ()):
-        if key in value:
+        # A result without resultType is a complete one (basic/index): not a mutation.
+        if key in value and key != "resultType":
             yield f"without {key!r}", {k: v for k, v in value.items() if k != key}
     for key, sub in (schema.get("properties") or {}).items():
         sub = resolve(defs, sub)
@@ -342,9 +343,13 @@ def test_a_discover_result_needs_everything_the_schema_requires():
               "cacheScope": "public", "ttlMs": 60000}
     assert shapes.check_result(LATEST, "server/discover", result) == []
     assert shapes.check(LATEST, "DiscoverResult", result) == []
-    for key in ("supportedVersions", "capabilities", "cacheScope", "ttlMs", "resultType"):
+    for key in ("supportedVersions", "capabilities", "cacheScope", "ttlMs"):
         assert shapes.check_result(LATEST, "server/discover", {k: v for k, v in result.items() if k != key}) == [
             f"$: required property {key!r} is missing"]
+    # basic/index: "clients MUST treat an absent resultType as complete".
+    assert shapes.check_result(LATEST, "server/discover", {k: v for k, v in result.items() if k != "resultType"}) == []
+    assert shapes.check(LATEST, "DiscoverResult", {k: v for k, v in result.items() if k != "resultType"}) == [
+        "$: required property 'resultType' is missing"]
     assert shapes.check_result(LATEST, "server/discover", dict(result, supportedVersions=LATEST)) == [
         f"$.supportedVersions: {LATEST!r} is not of type array"]
 
@@ -444,8 +449,7 @@ def test_2026_requests_carry_their_version_and_capabilities_in_meta():
 def test_2026_result_type_chooses_the_shape():
     done = {"resultType": "complete", "content": [TEXT]}
     assert shapes.check_result(LATEST, "tools/call", done) == []
-    assert shapes.check_result(LATEST, "tools/call", {"content": [TEXT]}) == [
-        "$: required property 'resultType' is missing"]
+    assert shapes.check_result(LATEST, "tools/call", {"content": [TEXT]}) == []  # absent: complete
     assert shapes.check_result(LATEST, "tools/call", dict(done, resultType="partial")) == [
         "$.resultType: 'partial' is not 'complete' or 'input_required'"]
     assert shapes.check_result(LATEST, "tools/call", dict(done, resultType=1)) == [

@@ -17,7 +17,6 @@ import asyncio
 import gc
 import json
 import os
-import sys
 import time
 from typing import Any, Callable
 

@@ -1,0 +1,494 @@
+"""Requests in flight on one connection, both ways, and ordered delivery (asyncio).
+
+* :class:`Calls`: our requests. Each waits on a future registered in the session's pending
+  table; the session's events resolve it (no task per request). Timeouts are kept by
+  :class:`~mcp_stdio.timeouts.Deadlines`, resettable ones (progress) by a timer each. A
+  request that times out, or whose caller is cancelled, is forgotten and, if it was
+  written, cancelled at the peer (``notifications/cancelled``); one that was never written
+  is simply dropped.
+* :class:`Incoming`: the peer's requests. At most ``max_running`` handlers run at once; the
+  others wait in order (the session bounds how many may wait). A cancellation from the
+  peer cancels the handler; an exception becomes a JSON-RPC error answer
+  (:func:`mcp_stdio.errors.jsonrpc_error`); a result the session refuses (wrong shape)
+  becomes -32603 and a WARNING.
+* :class:`Dispatcher`: notifications reach their callbacks one at a time, in the order
+  they arrived, from one task, so a slow or failing callback never stalls the reader. While
+  callbacks are behind, answers to our requests queue behind them too: the caller of a
+  request resumes only after the notifications that came before its answer were delivered.
+  At most ``max_queued`` notifications wait; beyond that they are dropped and counted (an
+  answer is never dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+
+from .errors import INTERNAL_ERROR, LocalProtocolError, RequestError, RequestTimeout, jsonrpc_error
+from .timeouts import Deadlines
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Awaitable, Callable, Deque
+
+    from .events import CancelRequested, ProgressReceived, RequestReceived
+    from .session import Endpoint
+
+    Send = Callable[[bytes, Any], bool]
+
+__all__ = ["Calls", "Incoming", "Dispatcher", "DEFAULT_MAX_RUNNING", "DEFAULT_MAX_QUEUED_NOTIFICATIONS"]
+
+logger = logging.getLogger("mcp_stdio.client")
+
+# Requests of the peer whose handlers run at once; the session refuses beyond its
+# max_incoming, so the rest wait in a bounded line.
+DEFAULT_MAX_RUNNING = 16
+# Notifications waiting for their callbacks; beyond, new ones are dropped (and counted).
+DEFAULT_MAX_QUEUED_NOTIFICATIONS = 10_000
+
+_CANCEL_PREFIX = b'{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":'
+
+
+class _Progress:
+    """A request that asked for progress: its callback and, when progress resets the
+    timeout, its own timer."""
+
+    __slots__ = ("callback", "timeout", "limit", "timer")
+
+    def __init__(self, callback: Any, timeout: float | None, limit: float) -> None:
+        self.callback = callback
+        self.timeout = timeout  # set only when progress resets the timeout
+        self.limit = limit  # the deadline progress cannot extend (loop time)
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class Calls:
+    """Our requests in flight on one connection.
+
+    Args:
+        loop: the event loop.
+        session: the connection's session (it owns the pending table).
+        send: writes bytes, ``send(data, request_id)``; returns ``False`` once the
+            connection is gone.
+        discard: drops the unsent message of a request; returns whether it was unsent.
+        dispatcher: delivers progress callbacks in order with the notifications.
+    """
+
+    __slots__ = ("_loop", "_session", "_send", "_discard", "_dispatcher", "_deadlines", "_progress", "_drained",
+                 "_suffixes", "sent", "failed", "timed_out", "last_error", "trace")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, session: Endpoint, send: Send,
+                 discard: Callable[[Any], bool], dispatcher: Dispatcher) -> None:
+        self._loop = loop
+        self._session = session
+        self._send = send
+        self._discard = discard
+        self._dispatcher = dispatcher
+        self._deadlines: Deadlines | None = None
+        self._progress: dict[Any, _Progress] | None = None
+        self._drained: asyncio.Future | None = None
+        self._suffixes: dict[str, bytes] = {}  # reason -> pre-encoded end of a cancellation
+        self.sent = 0
+        self.failed = 0
+        self.timed_out = 0
+        self.last_error: str | None = None
+        self.trace = False
+
+    def rebind(self, session: Endpoint, send: Send, discard: Callable[[Any], bool]) -> None:
+        """Use a new connection (after a restart)."""
+        self._session = session
+        self._send = send
+        self._discard = discard
+        if self._deadlines is not None:
+            self._deadlines.clear()
+            self._deadlines = None
+
+    @property
+    def pending(self) -> int:
+        """Return how many of our requests await an answer."""
+        return self._session.pending_count
+
+    async def call(self, method: str, params: dict | None, timeout: float | None, *,
+                   progress_callback: Any = None, reset: bool = False, max_total: float | None = None,
+                   task: bool = False, meta: dict | None = None) -> Any:
+        """Send one request and return its result (the session checked it).
+
+        Raises:
+            whatever the answer or its absence means: see :meth:`mcp_stdio.Client.request`;
+            ``closed()`` when the connection is gone before the request could be written.
+        """
+        loop = self._loop
+        future = loop.create_future()
+        session = self._session
+        if meta is None:
+            msg_id, data = session.send_request(method, params, future, task=task,  # type: ignore[call-arg]
+                                                progress=progress_callback is not None)
+        else:
+            msg_id, data = session.send_request(method, params, future, task=task,  # type: ignore[call-arg]
+                                                progress=progress_callback is not None, meta=meta)
+        self.sent += 1
+        progress = None
+        if progress_callback is not None:
+            limit = loop.time() + (max_total if max_total is not None else 10 * timeout) if timeout else 0.0
+            progress = _Progress(progress_callback, timeout if reset else None, limit)
+            if timeout:
+                progress.timer = loop.call_later(timeout, self._expire_one, msg_id, timeout)
+            if self._progress is None:
+                self._progress = {}
+            self._progress[msg_id] = progress
+        elif timeout:
+            deadlines = self._deadlines
+            if deadlines is None:
+                deadlines = self._deadlines = Deadlines(loop, self._expire, session.is_pending,
+                                                        lambda: session.pending_count)
+            deadlines.add(msg_id, timeout)
+        if self.trace:
+            logger.debug("> %s", data[:1000])
+        try:
+            if not self._send(data, msg_id):
+                session.forget(msg_id)
+                raise LocalProtocolError(f"cannot send {method}: the connection is closed")
+            return await future
+        except asyncio.CancelledError:
+            self.abandon(msg_id, "cancelled by the caller")
+            raise
+        finally:
+            if progress is not None:
+                del self._progress[msg_id]  # type: ignore[union-attr]
+                if progress.timer is not None:
+                    progress.timer.cancel()
+
+    def open(self, method: str, params: dict | None, meta: dict | None = None) -> tuple[Any, asyncio.Future]:
+        """Send a request without a timeout and return ``(id, future)`` at once (for a
+        long-lived request such as ``subscriptions/listen``, whose id names it)."""
+        future = self._loop.create_future()
+        if meta is None:
+            msg_id, data = self._session.send_request(method, params, future)
+        else:
+            msg_id, data = self._session.send_request(method, params, future, meta=meta)  # type: ignore[call-arg]
+        self.sent += 1
+        if self.trace:
+            logger.debug("> %s", data[:1000])
+        if not self._send(data, msg_id):
+            self._session.forget(msg_id)
+            future.set_exception(LocalProtocolError(f"cannot send {method}: the connection is closed"))
+        return msg_id, future
+
+    def resolve(self, future: asyncio.Future, result: Any) -> None:
+        """Deliver a result to its caller."""
+        if not future.done():
+            future.set_result(result)
+        self._check_drained()
+
+    def reject(self, future: asyncio.Future, error: BaseException) -> None:
+        """Deliver an error (a RemoteError, RemoteProtocolError...) to its caller."""
+        if not future.done():
+            self.failed += 1
+            self.last_error = str(error)
+            future.set_exception(error)
+        self._check_drained()
+
+    def progress(self, event: ProgressReceived) -> None:
+        """Handle a checked ``notifications/progress`` for one of our requests."""
+        entry = self._progress.get(event.request_id) if self._progress else None
+        if entry is None:
+            return
+        if entry.timeout is not None and entry.timer is not None:
+            # basic/lifecycle "Timeouts": the timeout restarts, never beyond the maximum.
+            remaining = entry.limit - self._loop.time()
+            if remaining > 0:
+                entry.timer.cancel()
+                entry.timer = self._loop.call_later(min(entry.timeout, remaining), self._expire_one,
+                                                    event.request_id, entry.timeout)
+        self._dispatcher.deliver(entry.callback, (event.progress, event.total, event.message))
+
+    def abandon(self, msg_id: Any, reason: str) -> None:
+        """Forget a request and, if the peer saw it, tell it (basic/utilities/cancellation)."""
+        if self._discard(msg_id):
+            self._session.forget(msg_id)  # never written: nothing to cancel
+        else:
+            data = self._session.cancel(msg_id, reason)
+            if data is not None:
+                self._send(data, None)
+        self._check_drained()
+
+    def fail_all(self, make_error: Callable[[], BaseException]) -> None:
+        """Fail every pending request (the connection is gone or closing)."""
+        for _msg_id, _method, token in self._session.take_pending():
+            if token is not None and not token.done():
+                self.reject(token, make_error())
+        if self._deadlines is not None:
+            self._deadlines.clear()
+        self._check_drained()
+
+    async def drained(self, timeout: float | None) -> None:
+        """Wait until no request is pending, at most ``timeout`` seconds."""
+        if not self._session.pending_count:
+            return
+        self._drained = self._loop.create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._drained), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self._drained = None
+
+    # Private methods
+
+    def _check_drained(self) -> None:
+        drained = self._drained
+        if drained is not None and not drained.done() and not self._session.pending_count:
+            drained.set_result(None)
+
+    def _expire_one(self, msg_id: Any, timeout: float) -> None:
+        self._expire([(msg_id, timeout)])
+
+    def _expire(self, expired: list[tuple[Any, float]]) -> None:
+        """Fail the requests whose time is up; cancel the written ones in one write."""
+        session = self._session
+        cancels: list[bytes] = []
+        for msg_id, timeout in expired:
+            method = session.pending_method(msg_id)
+            if method is None:
+                continue
+            future = session.forget(msg_id)
+            self.timed_out += 1
+            self.reject(future, RequestTimeout(method, timeout))
+            if not self._discard(msg_id):
+                cancels.append(self._cancellation(msg_id, f"timed out after {timeout:g} s"))
+        if cancels:
+            self._send(b"".join(cancels), None)
+        self._check_drained()
+
+    def _cancellation(self, msg_id: Any, reason: str) -> bytes:
+        """Return ``notifications/cancelled`` for ``msg_id``, from a pre-encoded template."""
+        suffix = self._suffixes.get(reason)
+        if suffix is None:
+            import json
+
+            suffix = b',"reason":' + json.dumps(reason).encode() + b"}}\n"
+            if len(self._suffixes) < 64:
+                self._suffixes[reason] = suffix
+        key = str(msg_id).encode() if type(msg_id) is int else _json_string(msg_id)
+        return _CANCEL_PREFIX + key + suffix
+
+
+def _json_string(value: str) -> bytes:
+    import json
+
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+class Incoming:
+    """The peer's requests on one connection: bounded concurrent handlers.
+
+    Args:
+        loop: the event loop.
+        session: the connection's session.
+        send: writes bytes (``send(data, None)``).
+        handle: ``await handle(event)`` returns the result of a request.
+        max_running: handlers running at once.
+        describe: names the handler of a method, for log messages.
+    """
+
+    __slots__ = ("_loop", "_session", "_send", "_handle", "max_running", "_running", "_waiting", "_describe")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, session: Endpoint, send: Send,
+                 handle: Callable[[RequestReceived], Awaitable[Any]], max_running: int = DEFAULT_MAX_RUNNING,
+                 describe: Callable[[str], str] | None = None) -> None:
+        self._loop = loop
+        self._session = session
+        self._send = send
+        self._handle = handle
+        self.max_running = max_running
+        self._running: dict[Any, asyncio.Task] = {}
+        self._waiting: Deque[RequestReceived] = collections.deque()
+        self._describe = describe or (lambda method: f"the handler of {method}")
+
+    def rebind(self, session: Endpoint, send: Send) -> None:
+        """Use a new connection (after a restart)."""
+        self._session = session
+        self._send = send
+
+    @property
+    def running(self) -> int:
+        """Return how many handlers are running."""
+        return len(self._running)
+
+    def received(self, event: RequestReceived) -> None:
+        """Start the handler of a request, or line it up behind the running ones."""
+        if len(self._running) < self.max_running:
+            self._start(event)
+        else:
+            self._waiting.append(event)
+
+    def cancelled(self, event: CancelRequested) -> None:
+        """The peer cancelled a request: stop its handler (a waiting one never starts)."""
+        task = self._running.get(event.request_id)
+        if task is not None:
+            task.cancel()
+
+    async def idle(self, timeout: float | None) -> None:
+        """Wait until no handler runs or waits, at most ``timeout`` seconds."""
+        loop = self._loop
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._running:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return
+            await asyncio.wait(list(self._running.values()), timeout=remaining)
+
+    async def finish(self) -> None:
+        """Cancel every handler and wait for them to end."""
+        self._waiting.clear()
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _start(self, event: RequestReceived) -> None:
+        self._running[event.id] = self._loop.create_task(self._run(event))
+
+    async def _run(self, event: RequestReceived) -> None:
+        session = self._session
+        send = self._send
+        try:
+            result = await self._handle(event)
+        except asyncio.CancelledError:
+            data = session.send_error(event.id, INTERNAL_ERROR, "cancelled")  # b"" if the peer cancelled it
+            if data:
+                send(data, None)
+            raise
+        except Exception as exc:
+            if not isinstance(exc, RequestError):
+                logger.error("%s raised while answering %s: %r", self._describe(event.method), event.method, exc)
+            send(session.send_error(event.id, *jsonrpc_error(exc)), None)
+        else:
+            try:
+                data = session.send_result(event.id, result)
+            except LocalProtocolError as exc:
+                logger.warning("%s returned an invalid result, not sent (the peer gets an error): %s",
+                               self._describe(event.method), exc)
+                data = session.send_error(event.id, INTERNAL_ERROR, f"the handler of {event.method} returned an "
+                                          "invalid result")
+            if data:
+                send(data, None)
+        finally:
+            del self._running[event.id]
+            while self._waiting and len(self._running) < self.max_running:
+                waiting = self._waiting.popleft()
+                if session.is_handling(waiting.id):  # not cancelled meanwhile
+                    self._start(waiting)
+
+
+class Dispatcher:
+    """Delivers notification callbacks in order, from one task, with a bound.
+
+    Args:
+        loop: the event loop.
+        max_queued: callbacks waiting at most; beyond, notifications are dropped.
+    """
+
+    __slots__ = ("_loop", "_queue", "_task", "_wakeup", "_idle", "max_queued", "dropped", "_warned")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = DEFAULT_MAX_QUEUED_NOTIFICATIONS) -> None:
+        self._loop = loop
+        self._queue: Deque[tuple[Any, tuple, bool]] = collections.deque()
+        self._task: asyncio.Task | None = None
+        self._wakeup: asyncio.Future | None = None
+        self._idle: asyncio.Future | None = None
+        self.max_queued = max_queued
+        self.dropped = 0
+        self._warned = False
+
+    @property
+    def busy(self) -> bool:
+        """Return whether callbacks are waiting or running (answers then queue behind them)."""
+        return bool(self._queue) or (self._task is not None and self._wakeup is None)
+
+    def deliver(self, callback: Any, args: tuple) -> None:
+        """Run ``callback(*args)`` after everything queued before it (dropped when full)."""
+        if not self.busy:
+            # Nothing is behind: a plain callback runs now, a coroutine one starts the task.
+            try:
+                outcome = callback(*args)
+            except Exception:
+                logger.exception("notification callback %r raised", callback)
+                return
+            if outcome is not None and hasattr(outcome, "__await__"):
+                self._queue.append((_await, (outcome,), True))
+                self._wake()
+            return
+        if len(self._queue) >= self.max_queued:
+            self.dropped += 1
+            if not self._warned:
+                self._warned = True
+                logger.warning("notification callbacks are %d behind: dropping notifications "
+                               "(max_queued_notifications)", len(self._queue))
+            return
+        self._queue.append((callback, args, False))
+        self._wake()
+
+    def then(self, function: Callable[..., None], *args: Any) -> None:
+        """Run ``function(*args)`` after the callbacks queued now (never dropped)."""
+        if not self.busy:
+            function(*args)
+            return
+        self._queue.append((function, args, True))
+        self._wake()
+
+    async def idle(self, timeout: float | None) -> bool:
+        """Wait until every queued callback ran, at most ``timeout`` seconds; return whether
+        it did."""
+        if not self.busy:
+            return True
+        self._idle = self._loop.create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._idle), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+        finally:
+            self._idle = None
+
+    async def stop(self) -> None:
+        """Drop what waits and stop the task."""
+        self._queue.clear()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def _wake(self) -> None:
+        if self._task is None:
+            self._task = self._loop.create_task(self._run())
+        elif self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    async def _run(self) -> None:
+        queue = self._queue
+        while True:
+            while queue:
+                callback, args, internal = queue[0]
+                try:
+                    outcome = callback(*args)
+                    if outcome is not None and hasattr(outcome, "__await__"):
+                        await outcome
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("notification callback %r raised", callback)
+                if queue:
+                    queue.popleft()
+            self._warned = False
+            if self._idle is not None and not self._idle.done():
+                self._idle.set_result(None)
+            self._wakeup = self._loop.create_future()
+            await self._wakeup
+            self._wakeup = None
+
+
+async def _await(awaitable: Awaitable[Any]) -> None:
+    await awaitable

@@ -1,0 +1,210 @@
+"""The outbound side of a pipe: write now, or buffer while the pipe is full (asyncio).
+
+Theory of operation
+-------------------
+An asyncio pipe transport never refuses a write: it buffers what the pipe cannot take and
+calls ``pause_writing()`` on its protocol once the buffer passes its high-water mark, then
+``resume_writing()`` when it drained. :class:`Outbound` sits in front of such a pipe:
+
+* While the pipe is not paused, a message is written straight away: no queue, no task, no
+  future (the common case costs one ``write()``).
+* While it is paused, messages wait in an ``asyncio.Queue`` of ``queue_size`` entries
+  (created on the first pause: an idle connection holds no queue), and beyond that bound in
+  a line of waiting senders. A waiting sender costs no future of its own: a request's
+  sender already waits for its answer, and the line is written, in order, as soon as the
+  pipe takes data again. A message of a request that timed out before it was written is
+  dropped from the line (:meth:`Outbound.discard`), and nothing needs cancelling.
+* Senders that must not run ahead (notifications) wait with :meth:`Outbound.wait_room` on
+  one wake-up shared by all of them.
+* When the pipe is lost, everything waiting is dropped and every later send returns
+  ``False``: nothing is ever written to a closed pipe (asyncio would log a warning per
+  write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Deque
+
+__all__ = ["Outbound", "DEFAULT_QUEUE_SIZE", "WRITE_CHUNK"]
+
+logger = logging.getLogger("mcp_stdio.transport")
+
+# The outbound queue's bound; the design card sets 100. Tunable per connection.
+DEFAULT_QUEUE_SIZE = 100
+# Messages are joined into writes of about this size when a backlog is flushed: large
+# enough to amortize the system call, small enough to stop soon after the pipe pauses.
+WRITE_CHUNK = 256 * 1024
+
+
+class Outbound:
+    """Writes to one pipe, with a bounded queue while the pipe is paused.
+
+    Args:
+        queue_size: bound of the ``asyncio.Queue`` used while the pipe is paused.
+    """
+
+    __slots__ = ("queue_size", "_pipe", "_queue", "_line", "_unsent", "_paused", "_closed", "_room",
+                 "_drained", "bytes_written")
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        self.queue_size = queue_size
+        self._pipe: asyncio.WriteTransport | None = None
+        # Created on the first pause: (data, request id or None) while the pipe is full.
+        self._queue: asyncio.Queue[tuple[bytes, Any]] | None = None
+        # Senders beyond the queue's bound, in order; created with the queue.
+        self._line: Deque[tuple[bytes, Any]] | None = None
+        # Request ids of the messages in the queue or the line (not yet written).
+        self._unsent: set | None = None
+        self._paused = False
+        self._closed = False
+        self._room: asyncio.Future[None] | None = None  # shared by wait_room() callers
+        self._drained: asyncio.Future[None] | None = None  # set when nothing is waiting
+        self.bytes_written = 0
+
+    # Public methods
+
+    def attach(self, pipe: asyncio.WriteTransport) -> None:
+        """Write to ``pipe`` from now on."""
+        self._pipe = pipe
+
+    @property
+    def closed(self) -> bool:
+        """Return whether nothing more can be written."""
+        return self._closed
+
+    @property
+    def paused(self) -> bool:
+        """Return whether the pipe is full (``pause_writing``)."""
+        return self._paused
+
+    @property
+    def queue(self) -> asyncio.Queue | None:
+        """Return the outbound queue, or ``None`` while the pipe has never been full."""
+        return self._queue
+
+    @property
+    def backlog(self) -> int:
+        """Return how many messages wait to be written (queue and line)."""
+        if self._queue is None:
+            return 0
+        return self._queue.qsize() + len(self._line)  # type: ignore[arg-type]
+
+    def send(self, data: bytes, request_id: Any = None) -> bool:
+        """Write ``data`` now, or keep it in order until the pipe takes data again.
+
+        Args:
+            data: one or more serialized messages.
+            request_id: the id of the request ``data`` carries, so that :meth:`discard`
+                can drop it while it is unsent.
+
+        Returns:
+            ``False`` when the pipe is closed (nothing will ever be written), else ``True``.
+        """
+        if self._closed or self._pipe is None:
+            return False
+        queue = self._queue
+        if not self._paused and (queue is None or (queue.empty() and not self._line)):
+            self.bytes_written += len(data)
+            self._pipe.write(data)  # may call pause() at once
+            return True
+        if queue is None:
+            queue = self._queue = asyncio.Queue(self.queue_size)
+            self._line = collections.deque()
+            self._unsent = set()
+        if request_id is not None:
+            self._unsent.add(request_id)  # type: ignore[union-attr]
+        if self._line or queue.full():
+            self._line.append((data, request_id))  # type: ignore[union-attr]
+        else:
+            queue.put_nowait((data, request_id))
+        return True
+
+    def discard(self, request_id: Any) -> bool:
+        """Drop the unsent message of request ``request_id``; return whether it was unsent
+        (then the peer never saw the request, and there is nothing to cancel)."""
+        unsent = self._unsent
+        if not unsent or request_id not in unsent:
+            return False
+        unsent.discard(request_id)  # the writer skips messages whose id is no longer unsent
+        return True
+
+    async def wait_room(self) -> None:
+        """Wait until the backlog is under ``queue_size`` (or the pipe is closed).
+
+        Every waiter shares one future, shielded per waiter only while it waits.
+        """
+        while not self._closed and self.backlog >= self.queue_size:
+            if self._room is None or self._room.done():
+                self._room = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._room)
+
+    async def drain(self) -> None:
+        """Wait until nothing waits to be written (or the pipe is closed)."""
+        while not self._closed and self.backlog:
+            if self._drained is None or self._drained.done():
+                self._drained = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._drained)
+
+    # Called by the owner from its asyncio protocol callbacks
+
+    def pause(self) -> None:
+        """The pipe is full (``pause_writing``)."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """The pipe takes data again (``resume_writing``): write what waits."""
+        self._paused = False
+        self._flush()
+
+    def close(self) -> None:
+        """The pipe is gone: drop what waits; later sends return ``False``."""
+        self._closed = True
+        queue = self._queue
+        if queue is not None:
+            while not queue.empty():
+                queue.get_nowait()
+            self._line.clear()  # type: ignore[union-attr]
+            self._unsent.clear()  # type: ignore[union-attr]
+        self._wake()
+
+    # Private methods
+
+    def _flush(self) -> None:
+        queue, line, unsent = self._queue, self._line, self._unsent
+        if queue is None or self._pipe is None:
+            return
+        while not self._paused and not self._closed and (not queue.empty() or line):
+            chunk: list[bytes] = []
+            size = 0
+            while size < WRITE_CHUNK and (not queue.empty() or line):
+                if not queue.empty():
+                    data, request_id = queue.get_nowait()
+                    if line:
+                        queue.put_nowait(line.popleft())  # the line moves up into the queue
+                else:
+                    data, request_id = line.popleft()  # type: ignore[union-attr]
+                if request_id is not None:
+                    if request_id not in unsent:  # type: ignore[operator]
+                        continue  # discarded: its request timed out before it was written
+                    unsent.discard(request_id)  # type: ignore[union-attr]
+                chunk.append(data)
+                size += len(data)
+            if chunk:
+                data = chunk[0] if len(chunk) == 1 else b"".join(chunk)
+                self.bytes_written += len(data)
+                self._pipe.write(data)  # may call pause(), which ends this loop
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._room is not None and not self._room.done() and (self._closed or self.backlog < self.queue_size):
+            self._room.set_result(None)
+        if self._drained is not None and not self._drained.done() and (self._closed or not self.backlog):
+            self._drained.set_result(None)
