@@ -317,3 +317,21 @@ def test_sync_client_left_open_is_closed_at_interpreter_exit(tmp_path):
 
     pid = int(done.stdout.split()[0])
     assert wait_until(lambda: not process_alive(pid), timeout=5)
+
+
+def test_environment_allow_list_passes_only_the_standard_locale_names():
+    from mcp_stdio.transport import build_env
+
+    locale = {"LANG": "C.UTF-8", "LC_ALL": "C", "LC_TIME": "C", "LC_PAPER": "C", "LANGUAGE": "en"}
+    env = dict(os.environ, **locale, LC_SECRET_TOKEN="hunter2", LCX="1", PYTHONPATH=str(ROOT), COLUMNS="80")
+    done = subprocess.run([sys.executable, "-m", "mcp_stdio", "--json", "info", "--", *server("env_dump")],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    child = json.loads(json.loads(done.stdout)["instructions"])["env"]
+    assert "LC_SECRET_TOKEN" not in child and "LCX" not in child
+    assert {key: child.get(key) for key in locale} == locale
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LC_SECRET_TOKEN", "hunter2")
+        patch.setenv("LC_MEASUREMENT", "C")
+        built = build_env()
+    assert "LC_SECRET_TOKEN" not in built and built["LC_MEASUREMENT"] == "C"
