@@ -187,7 +187,7 @@ class ClientGroup:
                 continue
             listed = _checked_tools(result)
             if isinstance(listed, str):
-                self.errors[name] = RemoteProtocolError(f"server {name!r}: malformed tools/list result: {listed}")
+                self.errors[name] = RemoteProtocolError(f"malformed tools/list result: {listed}")
                 continue
             self.errors.pop(name, None)
             for tool in listed:

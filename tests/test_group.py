@@ -93,7 +93,7 @@ def test_one_hostile_server_never_makes_list_tools_raise_for_all():
             assert [t["name"] for t in tools] == ["good__a", "odd__b"]
             assert sorted(group.errors) == ["numbers", "strings"]
             assert isinstance(group.errors["strings"], RemoteProtocolError)
-            assert str(group.errors["numbers"]) == ("server 'numbers': malformed tools/list result: "
+            assert str(group.errors["numbers"]) == ("malformed tools/list result: "
                                                     "tools[0].name must be a string, got int")
             # Any exception from one server, even one outside mcp_stdio.errors, is that server's.
             real = group.clients["odd"]
