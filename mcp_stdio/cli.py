@@ -456,11 +456,12 @@ def _message(exc: BaseException, verbose: bool = False, protocol: str | None = N
         text = str(exc)
     else:
         text = f"unexpected {type(exc).__name__}: {exc}"
-        if verbose:
-            import traceback
-
-            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip() + "\n" + text
     lines = [prefix + escape_text(text)]
+    if verbose and not isinstance(exc, (errors.MCPStdioError, _Usage, _Failed, Malformed)):
+        import traceback
+
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
+        lines.insert(0, escape_text(trace))
     era = None
     if isinstance(exc, errors.StartError) and not isinstance(exc, errors.SpawnError):
         era = getattr(exc, "era", None) or protocol
@@ -515,7 +516,10 @@ def _selected(args: argparse.Namespace, servers: dict[str, ServerConfig]) -> Ser
               if not config.disabled and config.problem is None]
     if len(usable) == 1:
         return usable[0]
-    raise _Usage(f"{args.config} has {len(servers)} servers ({', '.join(servers) or 'none'}): "
+    if not usable:
+        raise _Usage(f"{args.config}: no server in the file can be started "
+                     f"(it has: {', '.join(servers) or 'none'}; --config FILE alone says why)")
+    raise _Usage(f"{args.config} has {len(usable)} servers ({', '.join(c.name for c in usable)}): "
                  "choose one with --server NAME, or use --all")
 
 
@@ -553,7 +557,8 @@ async def _run_group(args: argparse.Namespace, configs: dict[str, ServerConfig],
 
     def failed(name: str, exc: BaseException) -> None:
         nonlocal status
-        prefix = f"error: server {escape_text(repr(name))}: "
+        # A ConfigError names its server already.
+        prefix = "error: " if isinstance(exc, errors.ConfigError) else f"error: server {escape_text(repr(name))}: "
         print(_message(exc, args.verbose, args.protocol, prefix), file=sys.stderr)
         if status == EXIT_OK:
             status = _status(exc)
@@ -573,6 +578,8 @@ async def _run_group(args: argparse.Namespace, configs: dict[str, ServerConfig],
                 # A call routed to one server: its failure, reported as in single mode.
                 print(_message(exc, args.verbose, args.protocol), file=sys.stderr)
                 code = _status(exc)
+            if args.action == "call":
+                return code  # the routed call's own status: the other servers were only listed
             for name, exc in group.errors.items():
                 if name not in started:
                     failed(name, exc)

@@ -201,6 +201,38 @@ def test_start_error_hints_follow_the_errors_era():
     assert _message(StartError("refused"), protocol=None) == "error: refused"
 
 
+def test_unexpected_exceptions_are_one_line_unless_verbose():
+    from mcp_stdio.cli import _message
+
+    try:
+        {}["x"] + 1
+    except (KeyError, TypeError) as exc:
+        error = exc
+    assert _message(error) == "error: unexpected KeyError: 'x'"
+    verbose = _message(error, verbose=True).splitlines()
+    assert verbose[0] == "Traceback (most recent call last):" and verbose[-1] == "error: unexpected KeyError: 'x'"
+
+
+def test_progress_lines_survive_hostile_values():
+    import io
+
+    from mcp_stdio.cli import _Progress
+
+    stream = io.StringIO()
+    progress = _Progress(stream)
+    progress(10 ** 400, 10 ** 401, "\u202emsg\nnext")
+    progress.last = -10  # the next line is due
+    progress("half", {"x": 1}, 5)
+    progress.last = -10
+    progress(True, 0, None)
+    progress.done()
+    assert stream.getvalue().splitlines() == [
+        "progress: " + str(10 ** 400)[:20] + "/" + str(10 ** 401)[:20] + r" \u202emsg\u000anext",
+        "progress: half/{'x': 1} 5",
+        "progress: True/0",
+    ]
+
+
 def test_progress_is_shown_and_restarts_the_timeout():
     # Progress every 0.05 s keeps a 0.5 s timeout alive for a 1.5 s call.
     done = cli("--timeout", "0.5", "call", "sleep", "seconds=1.5", "--reference")
@@ -353,6 +385,13 @@ def test_config_file_lists_selects_and_refuses_servers(tmp_path):
     two.write_text(json.dumps({"servers": {"a": {"command": "x"}, "b": {"command": "y"}}}))
     assert cli("--config", str(two), "ping", check_rc=2).stderr == (
         f"error: {two} has 2 servers (a, b): choose one with --server NAME, or use --all\n")
+    none = tmp_path / "none.json"
+    none.write_text(json.dumps({"servers": {"web": {"type": "http", "url": "x"}}}))
+    assert cli("--config", str(none), "ping", check_rc=2).stderr == (
+        f"error: {none}: no server in the file can be started (it has: web; --config FILE alone says why)\n")
+    group = cli("--config", str(path), "--all", "ping", check_rc=2)
+    assert group.stdout == "== reference ==\nok\n"
+    assert group.stderr.startswith("warning: ") and f"error: {path}: server 'vs': uses ${{input:path}}" in group.stderr
 
 
 def test_all_runs_the_action_on_every_server_of_the_file(tmp_path):
@@ -382,6 +421,8 @@ def test_all_runs_the_action_on_every_server_of_the_file(tmp_path):
         "bad": {"command": sys.executable, "args": [str(server("exit_early")[1])]},
         "shapes": {"command": sys.executable, "args": [str(SCRIPTED / "hostile_shapes.py"), "tools_a_string"]},
     }}))
+    routed = cli("--config", str(broken), "--all", "--protocol", "handshake", "call", "one__a")
+    assert routed.stdout == "one a\n" and routed.stderr.startswith("error: server 'bad': ")
     partial = cli("--config", str(broken), "--all", "--protocol", "handshake", "tools", check_rc=3)
     assert partial.stdout == "one__a\n"
     errors = partial.stderr.splitlines()

@@ -12,7 +12,7 @@ import pytest
 import mcp_stdio
 from mcp_stdio.errors import ConfigError, RemoteProtocolError
 
-from .helpers import CHILD_ENV, REFERENCE, ROOT, process_alive, run
+from .helpers import CHILD_ENV, REFERENCE, process_alive, run, server
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -28,7 +28,7 @@ def test_group_starts_many_isolates_failures_routes_calls_and_totals(tmp_path):
     config = {"mcpServers": {
         "one": {"command": sys.executable, "args": ["-m", "mcp_stdio.server"], "env": CHILD_ENV},
         "two": {"command": sys.executable, "args": ["-m", "mcp_stdio.server"], "env": CHILD_ENV},
-        "broken": {"command": sys.executable, "args": [str(ROOT / "tests" / "servers" / "exit_early.py")]},
+        "broken": {"command": sys.executable, "args": server("exit_early")[1:]},
         "off": {"command": "nothing", "disabled": True},
     }}
     path = tmp_path / "mcp.json"
