@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import shlex
 import shutil
@@ -700,9 +701,9 @@ def _main(argv: list[str]) -> int:
         return EXIT_USAGE
     args.action = args.action or "info"
     if args.all:
-        run = lambda: _run_group(args, configs, options, out)  # noqa: E731
+        run = functools.partial(_run_group, args, configs, options, out)
     else:
-        run = lambda: _run_one(args, command, options, out)  # noqa: E731
+        run = functools.partial(_run_one, args, command, options, out)
     try:
         code = asyncio.run(_interruptible(run))
     except BrokenPipeError:
