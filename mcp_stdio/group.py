@@ -9,23 +9,37 @@
         print(group.errors)                          # {"broken": SpawnError(...)} if one failed
 
 Servers start concurrently, at most ``max_concurrent_starts`` at a time (spawning is the
-expensive part, and ``npx`` wrappers hammer the disk). A server that fails to start does
-not stop the others: its exception is kept in :attr:`ClientGroup.errors`. Tool names are
-made collision-free as ``<server><separator><tool>`` and :meth:`ClientGroup.call_tool`
-routes by that name. Closing the group closes every server, in parallel.
+expensive part, and ``npx`` wrappers hammer the disk). A server that fails to start, or
+whose list of tools fails or is malformed, does not stop the others: its exception (of
+any type) is kept in :attr:`ClientGroup.errors`. Disabled and remote entries of a
+configuration file are skipped (:attr:`ClientGroup.skipped` says why). Closing the group
+closes every server, in parallel.
+
+Tool names are ``<server><separator><tool>`` and :meth:`ClientGroup.call_tool` routes by
+that name. Routing is unambiguous because a server name may not contain the separator,
+nor end with part of it (``a_`` with ``__``): such a server is not started and its error
+is in :attr:`ClientGroup.errors`. So ``files__extra__x`` can only be the tool ``extra__x``
+of server ``files``; a server named ``files__extra`` is refused, never shadowed. Each
+full name therefore splits at the first separator into exactly one (server, tool) pair.
+A server that lists the same tool name twice is served its first entry (a warning is
+logged).
+
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from typing import Any
 
 from .client import Client
-from .config import ServerConfig, load_config
-from .errors import MCPStdioError
+from .config import ServerConfig, load_config, parse_config
+from .errors import ConfigError, RemoteProtocolError
 
 __all__ = ["ClientGroup", "connect_all", "DEFAULT_MAX_CONCURRENT_STARTS"]
+
+logger = logging.getLogger("mcp_stdio.group")
 
 # Spawns at once: enough to overlap the handshakes of slow launchers, few enough that a
 # config with fifty npx servers does not start fifty Node.js processes in the same second.
@@ -36,31 +50,39 @@ def connect_all(servers: Any, **options: Any) -> ClientGroup:
     """Return a :class:`ClientGroup`; nothing starts until ``async with`` (or ``start()``).
 
     Args:
-        servers: a path to an ``mcpServers`` file, the dict such a file holds (or its
-            ``mcpServers`` part), or ``{name: argv list}``.
+        servers: a path to a configuration file (``mcpServers`` or VS Code ``servers``),
+            the dict such a file holds, or ``{name: argv list, entry dict or ServerConfig}``.
         **options: keyword arguments of :class:`ClientGroup`.
     """
     return ClientGroup(servers, **options)
 
 
-def _normalize(servers: Any) -> dict[str, ServerConfig]:
-    if isinstance(servers, (str, os.PathLike)):
-        return load_config(servers)
-    if isinstance(servers, dict) and "mcpServers" in servers:
-        from .config import parse_config
+def _is_document(servers: dict) -> bool:
+    if "mcpServers" in servers or isinstance(servers.get("mcp"), dict):
+        return True
+    section = servers.get("servers")
+    return isinstance(section, dict) and all(isinstance(entry, dict) for entry in section.values())
 
-        return parse_config(servers)
+
+def _normalize(servers: Any, inputs: dict[str, str] | None) -> dict[str, ServerConfig]:
+    if isinstance(servers, (str, os.PathLike)):
+        return load_config(servers, inputs=inputs)
+    if isinstance(servers, dict) and _is_document(servers):
+        return parse_config(servers, inputs=inputs)
     result = {}
     for name, value in dict(servers).items():
         if isinstance(value, ServerConfig):
             result[name] = value
         elif isinstance(value, dict):
-            from .config import parse_config
-
-            result.update(parse_config({"mcpServers": {name: value}}))
+            result.update(parse_config({"mcpServers": {name: value}}, inputs=inputs))
         else:
             result[name] = ServerConfig(name, list(value))
     return result
+
+
+def _fits(name: str, separator: str) -> bool:
+    """Whether ``name + separator`` first contains the separator where the name ends."""
+    return bool(name) and (name + separator).find(separator) == len(name)
 
 
 class ClientGroup:
@@ -69,19 +91,31 @@ class ClientGroup:
     Args:
         servers: see :func:`connect_all`.
         max_concurrent_starts: servers spawned at once.
-        separator: between server and tool names in :meth:`list_tools`.
+        separator: between server and tool names in :meth:`list_tools` (not empty).
+        inputs: values of VS Code ``${input:ID}`` variables in a configuration file.
         **client_options: keyword arguments for every :class:`mcp_stdio.Client`
             (a server's own ``env``, ``cwd`` and ``timeout`` from the file win).
+
+    Attributes:
+        configs: every entry, by name, in configuration order.
+        clients: the running servers' clients, by name.
+        errors: by server name, the exception that stopped it from starting (a
+            ``ConfigError`` for an entry that cannot be started, such as one whose name does
+            not fit the separator) or that its last :meth:`list_tools` raised.
+        skipped: by server name, why a disabled or remote entry was not started.
     """
 
     def __init__(self, servers: Any, *, max_concurrent_starts: int = DEFAULT_MAX_CONCURRENT_STARTS,
-                 separator: str = "__", **client_options: Any) -> None:
-        self.configs = _normalize(servers)
+                 separator: str = "__", inputs: dict[str, str] | None = None, **client_options: Any) -> None:
+        if not isinstance(separator, str) or not separator:
+            raise ValueError("separator must be a non-empty string")
+        self.configs = _normalize(servers, inputs)
         self.max_concurrent_starts = max_concurrent_starts
         self.separator = separator
         self._options = client_options
         self.clients: dict[str, Client] = {}
         self.errors: dict[str, BaseException] = {}
+        self.skipped: dict[str, str] = {}
         self._routes: dict[str, tuple[str, str]] = {}
 
     async def __aenter__(self) -> ClientGroup:
@@ -100,15 +134,33 @@ class ClientGroup:
             async with limit:
                 try:
                     await client.start()
-                except MCPStdioError as exc:
+                except Exception as exc:  # any failure of one server is that server's
                     self.errors[config.name] = exc
                     return
             self.clients[config.name] = client
 
-        await asyncio.gather(*(start_one(c) for c in self.configs.values() if not c.disabled))
-        # Servers finish starting in any order; keep the configuration's order.
-        self.clients = {name: self.clients[name] for name in self.configs if name in self.clients}
-        self.errors = {name: self.errors[name] for name in self.configs if name in self.errors}
+        starting = []
+        for config in self.configs.values():
+            if config.disabled:
+                self.skipped[config.name] = "disabled"
+            elif config.remote:
+                self.skipped[config.name] = config.problem or "remote"
+            elif config.problem is not None:
+                self.errors[config.name] = ConfigError(config.source, config.name, config.problem)
+            elif not _fits(config.name, self.separator):
+                part = "contains" if self.separator in config.name else "ends with part of"
+                self.errors[config.name] = ConfigError(
+                    config.source, config.name,
+                    f"its name {part} the separator {self.separator!r}, so its tools' names "
+                    f"(server{self.separator}tool) would be ambiguous: rename it or choose another separator")
+            else:
+                starting.append(start_one(config))
+        try:
+            await asyncio.gather(*starting)
+        finally:
+            # Servers finish starting in any order; keep the configuration's order.
+            self.clients = {name: self.clients[name] for name in self.configs if name in self.clients}
+            self.errors = {name: self.errors[name] for name in self.configs if name in self.errors}
 
     async def close(self) -> None:
         """Close every server, in parallel."""
@@ -118,45 +170,78 @@ class ClientGroup:
         """Return the tools of every server, renamed ``<server><separator><tool>``.
 
         Each tool dict also gets ``"server"`` (the server's name) and ``"toolName"`` (its
-        own name). A server whose list fails is recorded in :attr:`errors` and skipped.
+        own name). A server whose list fails, with any exception, or is malformed (a
+        ``RemoteProtocolError``) is recorded in :attr:`errors` and skipped; a later
+        successful list clears its entry.
         """
         names = list(self.clients)
         results = await asyncio.gather(*(self.clients[name].list_tools() for name in names),
                                        return_exceptions=True)
         tools = []
-        self._routes = {}
+        routes: dict[str, tuple[str, str]] = {}
         for name, result in zip(names, results):
             if isinstance(result, BaseException):
-                if not isinstance(result, MCPStdioError):
-                    raise result
+                if not isinstance(result, Exception):
+                    raise result  # KeyboardInterrupt, SystemExit, cancellation: not the server's
                 self.errors[name] = result
                 continue
-            for tool in result.get("tools", []):
+            listed = _checked_tools(result)
+            if isinstance(listed, str):
+                self.errors[name] = RemoteProtocolError(f"malformed tools/list result: {listed}")
+                continue
+            self.errors.pop(name, None)
+            for tool in listed:
                 full = f"{name}{self.separator}{tool['name']}"
-                self._routes[full] = (name, tool["name"])
+                if full in routes:
+                    logger.warning("server %r lists the tool %r twice; the first is used", name, tool["name"])
+                    continue
+                routes[full] = (name, tool["name"])
                 tools.append(dict(tool, name=full, server=name, toolName=tool["name"]))
+        self._routes = routes
         return tools
 
     async def call_tool(self, name: str, arguments: dict | None = None, **options: Any) -> dict:
         """Call ``<server><separator><tool>`` on its server.
 
         Raises:
-            KeyError: no server offers a tool of that name.
+            KeyError: no running server offers a tool of that name.
         """
         if name not in self._routes:
             await self.list_tools()
         if name not in self._routes:
-            raise KeyError(f"no tool {name!r} in this group (tools are named server{self.separator}tool)")
+            server = name.partition(self.separator)[0]
+            why = ""
+            if server in self.errors:
+                why = f": server {server!r} failed: {self.errors[server]}"
+            elif server in self.skipped:
+                why = f": server {server!r} was skipped ({self.skipped[server]})"
+            raise KeyError(f"no tool {name!r} in this group (tools are named server{self.separator}tool){why}")
         server, tool = self._routes[name]
         return await self.clients[server].call_tool(tool, arguments, **options)
 
     def stats(self) -> dict:
         """Return each server's :meth:`~mcp_stdio.Client.stats` and the group's totals."""
         per = {name: client.stats() for name, client in self.clients.items()}
-        totals: dict = {"servers": len(per), "failed_to_start": len(self.errors)}
+        failed = sum(1 for name in self.errors if name not in self.clients)
+        totals: dict = {"servers": len(per), "failed_to_start": failed}
         for key in ("requests_sent", "in_flight", "failed", "timed_out", "bytes_sent", "bytes_received"):
             totals[key] = sum(stats[key] for stats in per.values())
         from .limits import fd_usage
 
         totals["fds"] = fd_usage()
         return {"servers": per, "total": totals}
+
+
+def _checked_tools(result: object) -> list[dict] | str:
+    """Return the tools of a ``tools/list`` result, or what is wrong with it."""
+    if not isinstance(result, dict):
+        return f"expected an object, got {type(result).__name__}"
+    tools = result.get("tools")
+    if not isinstance(tools, list):
+        return f'"tools" must be a list, got {type(tools).__name__}'
+    for index, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            return f"tools[{index}] must be an object, got {type(tool).__name__}"
+        if not isinstance(tool.get("name"), str):
+            return f'tools[{index}].name must be a string, got {type(tool.get("name")).__name__}'
+    return tools

@@ -63,10 +63,15 @@ logger = logging.getLogger("mcp_stdio.transport")
 
 # The variables passed to a child by default. The official MCP SDKs use the same six on
 # POSIX (HOME, LOGNAME, PATH, SHELL, TERM, USER); the locale variables keep a server's text
-# encoding right, TMPDIR and TZ its temporary files and clock. LC_* are matched by prefix.
+# encoding right, TMPDIR and TZ its temporary files and clock. The locale names are the
+# POSIX ones (LANG, LC_ALL and the categories of XBD 8.2) plus the GNU extras and LANGUAGE,
+# by exact name: a prefix match would also pass LC_SECRET_TOKEN or any other LC_* a user set.
 DEFAULT_INHERITED_ENV = (
     "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER",
-    "LANG", "LANGUAGE", "TMPDIR", "TZ",
+    "LANG", "LANGUAGE", "LC_ALL", "LC_COLLATE", "LC_CTYPE", "LC_MESSAGES", "LC_MONETARY",
+    "LC_NUMERIC", "LC_TIME",
+    "LC_ADDRESS", "LC_IDENTIFICATION", "LC_MEASUREMENT", "LC_NAME", "LC_PAPER", "LC_TELEPHONE",
+    "TMPDIR", "TZ",
 )
 
 # Lines of stderr kept for error messages: enough for a Python traceback's last frames.
@@ -94,11 +99,8 @@ def build_env(env: dict[str, str] | None = None, inherit_env: bool = False) -> d
     if inherit_env:
         result = dict(os.environ)
     else:
-        result = {
-            key: value
-            for key, value in os.environ.items()
-            if key in DEFAULT_INHERITED_ENV or key.startswith("LC_")
-        }
+        environ = os.environ
+        result = {key: environ[key] for key in DEFAULT_INHERITED_ENV if key in environ}
     if env:
         for key, value in env.items():
             if not isinstance(key, str) or not isinstance(value, str):
