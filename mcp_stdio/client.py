@@ -610,7 +610,8 @@ class Client(ProtocolMethods):
         return (tuple(self.command), str(self._cwd))
 
     def _era_tried(self) -> str:
-        return self._session._era_tried()
+        # What the user asked for: "auto" stays "auto" even after a fallback to the handshake.
+        return "auto" if self.protocol == "auto" else self._session._era_tried()
 
     def _waiting_for(self) -> str:
         return "initialize" if self._session.state is State.INITIALIZING else "server/discover"
@@ -863,7 +864,8 @@ class Client(ProtocolMethods):
             self._start_failed_on_end()  # the end of the connection says more (its exit status)
             return
         if type(error) is StartError:
-            wrapped = StartError(f"server {self.command[0]!r} {error}", self.returncode, self.stderr_tail, error.era)
+            wrapped = StartError(f"server {self.command[0]!r} {error}", self.returncode, self.stderr_tail,
+                                 self._era_tried())
             wrapped.__cause__ = error.__cause__
             error = wrapped
         startup.set_exception(error)

@@ -4,8 +4,6 @@ Run it with ``python -m mcp_stdio.server``. Tools:
 
 * ``echo(text)``, ``add(a, b)``, ``blob(size)``: the benchmarks' work horses;
 * ``sleep(seconds)``: waits on the event loop, reporting progress; a cancellation stops it;
-* ``block(seconds)``: a plain function that blocks its worker thread, checking
-  ``ctx.is_cancelled()``;
 * ``weather(city)``: structured output with an output schema;
 * ``fail(message)``: a tool error (``isError``);
 * ``log(level, message)``: a ``notifications/message`` at ``level``;
@@ -65,16 +63,6 @@ def build() -> Server:
             await asyncio.sleep(min(0.05, left))
             step += 1
             ctx.report_progress(min(seconds, step * 0.05), seconds)
-
-    @server.tool()
-    def block(seconds: float, ctx: Context) -> str:
-        """Block a worker thread for the given seconds (a plain function), checking for a cancellation."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if ctx.is_cancelled():
-                return "cancelled"
-            time.sleep(min(0.01, max(0.0, deadline - time.monotonic())))
-        return "blocked"
 
     @server.tool()
     async def blob(size: int) -> str:

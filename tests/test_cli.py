@@ -427,7 +427,8 @@ def test_all_runs_the_action_on_every_server_of_the_file(tmp_path):
     assert partial.stdout == "one__a\n"
     errors = partial.stderr.splitlines()
     assert errors[0].startswith("error: server 'bad': server ") and "exited with status 3" in errors[0]
-    assert errors[-1] == "error: server 'shapes': malformed tools/list result: tools[0] must be an object, got str"
+    assert errors[-1] == ("error: server 'shapes': tools/list: the result does not match the 2025-11-25 schema: "
+                          "$.tools: 'abc' is not of type array")
 
 
 @pytest.mark.parametrize("case, action, message", [
@@ -458,9 +459,12 @@ def test_hostile_result_shapes_are_one_line_errors(case, action, message):
                 or done.returncode == 0 and done.stderr == ""), done
 
 
-def test_hostile_schemas_still_list():
-    done = cli("--protocol", "handshake", "tools", *scripted("hostile_shapes", "tool_schema_garbage"))
-    assert done.stdout == "t\n   a: any, b: any, c: any, d: any\n"
+def test_a_tool_list_that_breaks_the_schema_is_one_line_error():
+    done = cli("--protocol", "handshake", "tools", *scripted("hostile_shapes", "tool_schema_garbage"), check_rc=1)
+    assert done.stdout == ""
+    assert done.stderr == ("error: tools/list: the result does not match the 2025-11-25 schema: "
+                           "$.tools[0].inputSchema.properties.a: 5 is not of type object; "
+                           "$.tools[0].inputSchema.required: 'a' is not of type array\n")
 
 
 EVIL = "a\x1b[31mred\x1b[0m\x07b\x9bc\u202eevil\u202cd\u2066e\u2069f\u200fg\r\nh"

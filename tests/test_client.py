@@ -85,8 +85,8 @@ def test_list_tools_and_add_and_tool_errors():
         async with reference() as client:
             tools = await client.list_tools()
             assert [t["name"] for t in tools["tools"]] == [
-                "echo", "add", "sleep", "block", "blob", "weather", "fail", "log", "sample", "sample_as_task", "ask",
-                "ask_url", "roots", "touch"]
+                "echo", "add", "sleep", "blob", "weather", "fail", "log", "sample", "sample_as_task", "ask", "ask_url",
+                "roots", "touch"]
             assert tools["tools"][1]["inputSchema"] == {
                 "type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
                 "required": ["a", "b"]}

@@ -93,8 +93,8 @@ def test_one_hostile_server_never_makes_list_tools_raise_for_all():
             assert [t["name"] for t in tools] == ["good__a", "odd__b"]
             assert sorted(group.errors) == ["numbers", "strings"]
             assert isinstance(group.errors["strings"], RemoteProtocolError)
-            assert str(group.errors["numbers"]) == ("malformed tools/list result: "
-                                                    "tools[0].name must be a string, got int")
+            assert str(group.errors["numbers"]) == ("tools/list: the result does not match the 2025-11-25 schema: "
+                                                    "$.tools[0].name: 42 is not of type string")
             # Any exception from one server, even one outside mcp_stdio.errors, is that server's.
             real = group.clients["odd"]
             group.clients["odd"] = Raising(real)

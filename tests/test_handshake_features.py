@@ -43,11 +43,11 @@ def test_lists_are_paginated_and_drained():
     async def main():
         async with reference() as client:
             tools = await client.list_tools()
-            assert len(tools["tools"]) == 14 and "nextCursor" not in tools
+            assert len(tools["tools"]) == 13 and "nextCursor" not in tools
             first = await client.list_tools(page=True)
             assert len(first["tools"]) == 2 and first["nextCursor"] == "2"
             second = await client.list_tools("2")
-            assert [t["name"] for t in second["tools"]] == ["sleep", "block"]
+            assert [t["name"] for t in second["tools"]] == ["sleep", "blob"]
             with pytest.raises(RemoteError, match="invalid cursor 'bogus'"):
                 await client.list_tools("bogus")
 
