@@ -1,27 +1,22 @@
-"""The public client: :func:`connect`, its lifecycle, and the way from bytes to callers.
+"""The public client: :func:`connect`, its lifecycle, and its requests.
 
 Theory of operation
 -------------------
-A :class:`Client` joins a sans-I/O :class:`~mcp_stdio.client_session.ClientSession` (which
-owns the lifecycle, the era and the version, and checks every message) to a
-:class:`~mcp_stdio.transport.ChildTransport` (the process and its pipes). A message goes
-one way: the transport feeds stdout's bytes to the session, the session returns checked
-events, and :meth:`Client._on_events` hands each to the object whose job it is:
-
-* answers to our requests: :class:`~mcp_stdio.calls.Calls` resolves the caller's future
-  (behind the notification callbacks that came first, when they are busy);
-* notifications: the :class:`~mcp_stdio.calls.Dispatcher` runs the callbacks in order;
-  subscriptions get theirs; a ``list_changed`` drops cached results;
-* requests of the server: :class:`~mcp_stdio.calls.Incoming` runs the user's callbacks
-  (:class:`~mcp_stdio.callbacks.Callbacks`), a bounded number at once;
-* the outcome of the start (:class:`~mcp_stdio.events.HandshakeComplete` and friends).
+A :class:`Client` is what its user holds: the options, the callbacks
+(:class:`~mcp_stdio.callbacks.Callbacks`), the request machinery that outlives a process
+(:class:`~mcp_stdio.calls.Calls` for our requests, :class:`~mcp_stdio.calls.Incoming` for
+the server's, the ordered :class:`~mcp_stdio.calls.Dispatcher` of notifications), the
+2026-07-28 cache and subscriptions, and the restart policy. Each server process is a
+:class:`~mcp_stdio.connection.Connection` (the transport and the sans-I/O
+:class:`~mcp_stdio.client_session.ClientSession`, which owns the lifecycle, the era and the
+version): one to start, a new one for each restart. The way from bytes to callers is in
+:mod:`mcp_stdio.connection`; the MCP methods are in :mod:`mcp_stdio.api`.
 
 Creating a client does no I/O and needs no event loop; :meth:`Client.start` (or ``async
 with``) spawns the server and starts the session, bounded by ``startup_timeout``. When the
-connection is lost (the child exits, closes a pipe, or writes a line over
-``max_message_size``), every pending request fails at once with an exception naming the
-exit status and the stderr tail. :meth:`Client.close` runs once, in its own task,
-whoever calls it and however often.
+connection is lost, every pending request fails at once with an exception naming the exit
+status and the stderr tail. :meth:`Client.close` runs once, in its own task, whoever calls
+it and however often.
 """
 
 from __future__ import annotations
@@ -36,49 +31,31 @@ from .api import DEFAULT, LOGGING_LEVELS, ProtocolMethods
 from .callbacks import Callbacks, check_callback
 from .calls import DEFAULT_MAX_QUEUED_NOTIFICATIONS, DEFAULT_MAX_RUNNING, Calls, Dispatcher, Incoming
 from .client_session import ClientSession
+from .connection import Connection, _handler_name
 from .errors import (
     UNSUPPORTED_PROTOCOL_VERSION,
     ClientClosedError,
     ConnectionClosed,
     LocalProtocolError,
     MCPStdioError,
-    MessageTooLarge,
     RemoteError,
     RemoteProtocolError,
     RequestError,
     RequestTimeout,
-    ServerExited,
     StartError,
     UnsupportedProtocolVersion,
-    describe_returncode,
-)
-from .events import (
-    AnswerRejected,
-    CancelRequested,
-    ErrorReceived,
-    HandshakeComplete,
-    HandshakeFailed,
-    MessageRejected,
-    MessageTooLong,
-    NotificationReceived,
-    ProgressReceived,
-    RequestReceived,
-    RestartForHandshake,
-    ResultReceived,
-    SendInitialize,
-    UnexpectedAnswer,
 )
 from .framing import DEFAULT_MAX_MESSAGE_SIZE
 from .lifecycle import State
 from .outbound import DEFAULT_QUEUE_SIZE
 from .session import DEFAULT_MAX_INCOMING
-from .subscriptions import Subscription
+from .subscriptions import Listeners, Subscription
 from .transport import DEFAULT_STDERR_TAIL_LINES, ChildTransport
 
 if TYPE_CHECKING:
     from .api import ProgressCallback
     from .callbacks import NotificationCallback, RequestCallback, RootsCallback
-    from .events import AnyEvent
+    from .events import RequestReceived
 
 __all__ = [
     "Client",
@@ -210,10 +187,10 @@ class Client(ProtocolMethods):
         "exit_timeout", "terminate_timeout", "max_message_size", "queue_size", "max_pages", "_stderr_callback",
         "_stderr_tail_lines", "callbacks", "refresh_on_list_changed", "_restart", "protocol", "probe_timeout",
         "cache_results", "max_input_rounds", "max_concurrent_handlers", "max_incoming", "max_queued_notifications",
-        "validation_timeout", "_session", "_transport", "_loop", "_calls", "_incoming", "_dispatcher", "_cache",
-        "_schemas", "_subscriptions", "_error", "_close_task", "_stop_task", "_startup", "_probe_timer",
-        "_restarting", "_restart_task", "_restarts", "_background", "_refreshes", "_started_at", "_trace",
-        "invalid_messages", "unexpected_responses", "_client_tasks", "__weakref__",
+        "validation_timeout", "_session", "_connection", "_loop", "_calls", "_incoming", "_dispatcher", "_cache",
+        "_schemas", "_listeners", "_error", "_close_task", "_stop_task", "_restarting", "_restart_task",
+        "_restarts", "_background", "_refreshes", "_started_at", "_trace", "invalid_messages",
+        "unexpected_responses", "__weakref__",
     )
 
     def __init__(
@@ -284,26 +261,23 @@ class Client(ProtocolMethods):
         self.max_incoming = max_incoming
         self.max_queued_notifications = max_queued_notifications
         self.validation_timeout = validation_timeout
-        self._session = self._new_session(protocol)
-        self._transport: Any = None
+        self._session = self._new_session(protocol)  # the current connection's (a new one before start)
+        self._connection: Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._calls: Calls | None = None
         self._incoming: Incoming | None = None
         self._dispatcher: Dispatcher | None = None
         self._cache: modern.ResultCache | None = None
         self._schemas: dict[str, Any] = {}
-        self._subscriptions: dict[Any, Subscription] | None = None
+        self._listeners = Listeners(self)
         self._error: MCPStdioError | None = None  # why the connection ended, if it did
         self._close_task: asyncio.Task | None = None
         self._stop_task: asyncio.Task | None = None
-        self._startup: asyncio.Future | None = None
-        self._probe_timer: asyncio.TimerHandle | None = None
         self._restarting: asyncio.Future | None = None
         self._restart_task: asyncio.Task | None = None
         self._restarts = 0
         self._background: set[asyncio.Task] | None = None
         self._refreshes: dict[str, int] | None = None  # list -> refreshes wanted (in flight + queued)
-        self._client_tasks: Any = None  # tasks the server started here (2025-11-25)
         self._started_at: float | None = None
         self._trace = False
         self.invalid_messages = 0
@@ -350,17 +324,22 @@ class Client(ProtocolMethods):
     @property
     def pid(self) -> int | None:
         """Return the server's process id once spawned."""
-        return self._transport.pid if self._transport is not None else None
+        return self._transport.pid if self._connection is not None else None
 
     @property
     def returncode(self) -> int | None:
         """Return the server's exit status once it exited (negative: killed by a signal)."""
-        return self._transport.returncode if self._transport is not None else None
+        return self._transport.returncode if self._connection is not None else None
 
     @property
     def stderr_tail(self) -> tuple[str, ...]:
         """Return the last lines the server wrote on stderr."""
-        return self._transport.stderr_tail if self._transport is not None else ()
+        return self._transport.stderr_tail if self._connection is not None else ()
+
+    @property
+    def _transport(self) -> Any:
+        """The current process's transport (``None`` before start)."""
+        return self._connection.transport if self._connection is not None else None
 
     @property
     def pending_count(self) -> int:
@@ -394,7 +373,8 @@ class Client(ProtocolMethods):
         try:
             await asyncio.wait_for(self._start_once(), self.startup_timeout)
         except asyncio.TimeoutError:
-            error = StartError(f"server {self.command[0]!r} did not answer {self._waiting_for()} within "
+            waiting = self._connection.waiting_for() if self._connection is not None else "server/discover"
+            error = StartError(f"server {self.command[0]!r} did not answer {waiting} within "
                                f"{self.startup_timeout:g} s (protocol tried: {self._era_tried()})", self.returncode,
                                self.stderr_tail, self._era_tried())
             await self._abort_start()
@@ -452,8 +432,7 @@ class Client(ProtocolMethods):
         wanted = self._listen_filter(tools, prompts, resources, resource_uris)
         if self.state is not State.READY:
             await self._wait_ready("subscriptions/listen", timeout)
-        subscription = Subscription(self, wanted)
-        self._open_subscription(subscription)
+        subscription = self._listeners.open(wanted)
         limit = self.timeout if timeout is DEFAULT else timeout
         try:
             await asyncio.wait_for(asyncio.shield(subscription.acknowledged), limit)
@@ -613,25 +592,21 @@ class Client(ProtocolMethods):
         # What the user asked for: "auto" stays "auto" even after a fallback to the handshake.
         return "auto" if self.protocol == "auto" else self._session._era_tried()
 
-    def _waiting_for(self) -> str:
-        return "initialize" if self._session.state is State.INITIALIZING else "server/discover"
-
     async def _start_once(self) -> None:
         """Spawn and start once (for start() and for restarts)."""
         protocol = self.protocol
         if protocol == "auto" and _ERAS.get(self._era_key()) == lifecycle.HANDSHAKE:
             protocol = "auto-handshake"  # a legacy server seen before: skip the probe's wait
         for _attempt in range(2):
-            outcome = await self._connect(protocol)
-            if outcome == "ready":
+            if await self._connect(protocol) == "ready":
                 break
             # A legacy server that exits on the probe: start it again for the handshake.
-            await self._stop_child()
+            await asyncio.shield(self._connection.stop(0.0))  # type: ignore[union-attr]
             protocol = "auto-handshake"
         else:  # pragma: no cover - a second respawn cannot be asked for
             raise StartError(f"server {self.command[0]!r} exited on the era probe twice", era="auto")
         if self.protocol == "auto":
-            _ERAS[self._era_key()] = self._session.era  # only now: the start succeeded
+            _ERAS[self._era_key()] = self._session.era  # type: ignore[assignment]  # only now: it started
         if self._session.era == lifecycle.MODERN and self.cache_results and self._cache is None:
             self._cache = modern.ResultCache()
         self._started_at = self._loop.time()  # type: ignore[union-attr]
@@ -640,70 +615,28 @@ class Client(ProtocolMethods):
         """Start a process and a session on it; return "ready" or "respawn"."""
         loop = self._loop
         assert loop is not None
-        self._session = session = self._new_session(protocol) if self._transport is not None else self._session
+        session = self._session if self._connection is None else self._new_session(protocol)
         session.protocol = protocol
-        self._transport = transport = self._transport_class(
-            self.command, self._on_data, self._on_lost, env=self._env, inherit_env=self._inherit_env,
-            cwd=self._cwd, on_stderr=self._stderr_callback, stderr_tail_lines=self._stderr_tail_lines,
-            queue_size=self.queue_size)
+        self._session = session
+        self._connection = connection = Connection(self, session)
         self._error = None
-        self._bind(session, transport)
-        self._startup = startup = loop.create_future()
-        await transport.start()
-        if transport.connected:
-            first = session.start()
-            if self._trace:
-                logger.debug("> %s", first[:1000])
-            transport.send(first)
-        if not transport.connected:
-            self._start_failed_on_end()  # gone already: nothing would answer or fail the start
-        elif session.probe is lifecycle.Probe.DISCOVERING:
-            self._probe_timer = loop.call_later(self.probe_timeout, self._on_probe_timeout)
-        try:
-            return await asyncio.shield(startup)  # type: ignore[no-any-return]
-        finally:
-            if self._probe_timer is not None:
-                self._probe_timer.cancel()
-                self._probe_timer = None
-
-    def _bind(self, session: ClientSession, transport: Any) -> None:
-        """Point the request machinery at the current connection."""
-        loop = self._loop
-        assert loop is not None
+        transport = connection.transport
         if self._dispatcher is None:
             self._dispatcher = Dispatcher(loop, self.max_queued_notifications)
         if self._calls is None:
             self._calls = Calls(loop, session, transport.send, transport.discard, self._dispatcher)
-            self._incoming = Incoming(loop, session, transport.send, self._answer_request, self.max_concurrent_handlers,
-                                      _handler_name)
+            self._incoming = Incoming(loop, session, transport.send, self._answer_request,
+                                      self.max_concurrent_handlers, _handler_name)
         else:
             self._calls.rebind(session, transport.send, transport.discard)
             self._incoming.rebind(session, transport.send)  # type: ignore[union-attr]
         self._calls.trace = self._trace
-
-    def _on_probe_timeout(self) -> None:
-        self._probe_timer = None
-        self._on_events(self._session.probe_timed_out())
-
-    def _start_failed_on_end(self) -> None:
-        startup = self._startup
-        if startup is None or startup.done():
-            return
-        error = self._error if isinstance(self._error, ConnectionClosed) else ConnectionClosed(
-            "server closed the connection", self.returncode, self.stderr_tail)
-        failure = StartError(f"server {self.command[0]!r} {_describe_end(error)} before answering "
-                             f"{self._waiting_for()}", error.returncode, error.stderr_tail, self._era_tried())
-        failure.__cause__ = error
-        startup.set_exception(failure)
+        return await connection.open()
 
     async def _abort_start(self) -> None:
         if self._calls is not None:
             self._calls.fail_all(lambda: ClientClosedError("the start was abandoned"))
         await self.close()
-
-    async def _stop_child(self) -> None:
-        if self._transport is not None:
-            await asyncio.shield(self._transport.stop(0.0, self.exit_timeout, self.terminate_timeout))
 
     async def _close(self) -> None:
         restart = self._restart_task
@@ -712,21 +645,19 @@ class Client(ProtocolMethods):
             await asyncio.gather(restart, return_exceptions=True)
         if self._stop_task is not None:
             await asyncio.shield(self._stop_task)  # a previous child, during a restart
-        session, transport, calls = self._session, self._transport, self._calls
-        for subscription in list((self._subscriptions or {}).values()):
-            # Long-lived requests are not waited for: they are ended, and the server told.
-            self._end_subscription(subscription)
-            subscription.ended(ClientClosedError("the client was closed"))
+        session, connection, calls = self._session, self._connection, self._calls
+        # Long-lived requests are not waited for: they are ended, and the server told.
+        self._listeners.end_all(ClientClosedError("the client was closed"), cancel=True)
         session.close()
         loop = self._loop
         assert loop is not None
         deadline = loop.time() + self.close_timeout
-        if calls is not None and transport is not None and transport.connected:
+        if calls is not None and connection is not None and connection.transport.connected:
             await calls.drained(self.close_timeout)
         if calls is not None:
             calls.fail_all(lambda: ClientClosedError("the client was closed before the server answered"))
-        if transport is not None:
-            await transport.stop(max(0.0, deadline - loop.time()), self.exit_timeout, self.terminate_timeout)
+        if connection is not None:
+            await connection.stop(max(0.0, deadline - loop.time()))
         if self._dispatcher is not None:
             if not await self._dispatcher.idle(self.close_timeout):
                 logger.warning("notifications not delivered: their callbacks are too slow")
@@ -740,46 +671,91 @@ class Client(ProtocolMethods):
             await asyncio.gather(*tasks, return_exceptions=True)
         session.closed()
 
-    # Private methods: the way from bytes to callers
+    def _connection_ended(self, connection: Connection, error: ConnectionClosed, was_ready: bool) -> None:
+        """A connection is over: fail everything pending, stop its child, maybe restart."""
+        if connection is not self._connection:
+            return  # an older process, already replaced
+        if self._close_task is None and self._error is None:
+            self._error = error  # an unexpected end; after close() the client is just closed
+            if was_ready:
+                logger.warning("%s: the connection ended: %s", self.command[0], error)
+        if self._calls is not None:
+            self._calls.fail_all(error.copy)  # in-flight requests are never resent
+        if self._restart is None:
+            self._listeners.end_all(error)
+        if self._stop_task is None and self._close_task is None:
+            self._stop_task = self._loop.create_task(connection.stop(0.0))  # type: ignore[union-attr]
+        if was_ready and self._restart is not None and self._close_task is None and self._restarting is None:
+            self._restarting = self._loop.create_future()  # type: ignore[union-attr]
+            self._restart_task = self._spawn(self._restart_loop())
 
-    def _on_data(self, data: bytes) -> None:
-        if self._trace:
-            logger.debug("< %s", data[:1000])
-        self._on_events(self._session.receive_data(data))
+    async def _restart_loop(self) -> None:
+        """Start the server again with exponential backoff (the restart policy)."""
+        max_restarts, backoff, max_backoff = self._restart  # type: ignore[misc]
+        restarting = self._restarting
+        assert restarting is not None
+        try:
+            while self._restarts < max_restarts and self._close_task is None:
+                delay = min(max_backoff, backoff * 2 ** self._restarts)
+                self._restarts += 1
+                logger.warning("%s: restarting in %.2f s (restart %d of %d) after: %s", self.command[0], delay,
+                               self._restarts, max_restarts, self._error)
+                await asyncio.sleep(delay)
+                if self._stop_task is not None:
+                    await asyncio.shield(self._stop_task)
+                    self._stop_task = None
+                if self._close_task is not None:
+                    return
+                try:
+                    await asyncio.wait_for(self._start_once(), self.startup_timeout)
+                    if self.era == lifecycle.MODERN:
+                        self._listeners.open_again()
+                    return
+                except (StartError, asyncio.TimeoutError) as exc:
+                    self._error = ConnectionClosed(f"restart {self._restarts} failed: {exc}")
+                    if self._stop_task is None:
+                        self._stop_task = self._loop.create_task(  # type: ignore[union-attr]
+                            self._connection.stop(0.0))  # type: ignore[union-attr]
+            if self._close_task is None:
+                self._error = ConnectionClosed(f"server gave up after {self._restarts} restarts: {self._error}")
+                self._listeners.end_all(self._error)
+        finally:
+            self._restarting = None
+            if not restarting.done():
+                restarting.set_result(None)
 
-    def _on_events(self, events: list[AnyEvent]) -> None:
-        calls, dispatcher = self._calls, self._dispatcher
-        for event in events:
-            kind = event.__class__
+    async def _wait_ready(self, method: str, timeout: Any) -> None:
+        """Wait for a restart in progress (within ``timeout``), or raise why not ready."""
+        restarting = self._restarting
+        if restarting is not None:
             try:
-                if kind is ResultReceived:
-                    if dispatcher.busy:  # type: ignore[union-attr]
-                        dispatcher.then(calls.resolve, event.token, event.result)  # type: ignore[union-attr]
-                    else:
-                        calls.resolve(event.token, event.result)  # type: ignore[union-attr,attr-defined]
-                else:
-                    _EVENTS[kind](self, event)
-            except Exception:  # a bug of ours must not lose the events after it
-                logger.exception("handling %r failed", event)
-        out = self._session.data_to_send()
-        if out and self._transport is not None:
-            if self._trace:
-                logger.debug("> %s", out[:1000])
-            self._transport.send(out)
+                await asyncio.wait_for(asyncio.shield(restarting), self.timeout if timeout is DEFAULT else timeout)
+            except asyncio.TimeoutError:
+                pass
+        if self._session.state is not State.READY:
+            self._raise_not_ready(method)
 
-    def _on_failed_answer(self, event: ErrorReceived | AnswerRejected) -> None:
-        self._dispatcher.then(self._calls.reject, event.token, event.error)  # type: ignore[union-attr]
+    def _raise_not_ready(self, method: str) -> None:
+        if isinstance(self._error, ConnectionClosed):
+            raise self._error.copy()
+        if self._error is not None:
+            raise ClientClosedError(str(self._error))
+        raise ClientClosedError(f"cannot send {method}: the client is {self.state.value}")
 
-    def _on_progress(self, event: ProgressReceived) -> None:
-        self._calls.progress(event)  # type: ignore[union-attr]
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        """Run ``coro`` in a task that close() cancels and awaits if it is still running."""
+        task = self._loop.create_task(coro)  # type: ignore[union-attr]
+        if self._background is None:
+            self._background = set()
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
-    def _on_notification(self, event: NotificationReceived) -> None:
-        method, params = event.method, event.params
-        if self._subscriptions:
-            meta = params.get("_meta")
-            subscription = self._subscriptions.get(meta.get(modern.SUBSCRIPTION_ID)) if meta else None
-            if subscription is not None:
-                subscription.received(method, params)
+    # Private methods: what the server says
+
+    def _notification(self, method: str, params: dict) -> None:
+        """Deliver a checked notification: subscriptions, callbacks, cached results."""
+        self._listeners.received(method, params)
         dispatcher = self._dispatcher
         assert dispatcher is not None
         if method == "notifications/message" and self.callbacks.logging is not None:
@@ -819,217 +795,5 @@ class Client(ProtocolMethods):
         finally:
             refreshes.pop(kind, None)
 
-    def _on_request(self, event: RequestReceived) -> None:
-        from .client_tasks import TASK_REQUESTS, ClientTasks
-
-        if event.method in TASK_REQUESTS or (event.method in ClientTasks.METHODS and "task" in event.params):
-            if self._client_tasks is None:
-                self._client_tasks = ClientTasks(self, self._spawn)
-            self._client_tasks.received(event)
-            return
-        self._incoming.received(event)  # type: ignore[union-attr]
-
     async def _answer_request(self, event: RequestReceived) -> Any:
         return await self.callbacks.answer(event.method, event.params, event.version)
-
-    def _on_cancel(self, event: CancelRequested) -> None:
-        self._incoming.cancelled(event)  # type: ignore[union-attr]
-        if self._client_tasks is not None:
-            self._client_tasks.cancelled(event)
-
-    def _on_unexpected(self, event: UnexpectedAnswer) -> None:
-        self.unexpected_responses += 1
-        logger.warning("! %s: ignored an answer (%s)", self.command[0], event.reason)
-
-    def _on_rejected(self, event: MessageRejected) -> None:
-        self.invalid_messages += 1
-        logger.warning("! %s: skipped a message that is not valid: %s: %r", self.command[0], event.reason,
-                       event.excerpt)
-
-    def _on_too_long(self, event: MessageTooLong) -> None:
-        self._fail_connection(MessageTooLarge(event.size, event.limit, None, self.stderr_tail))
-
-    def _on_started(self, event: HandshakeComplete | RestartForHandshake | SendInitialize) -> None:
-        startup = self._startup
-        if isinstance(event, SendInitialize):
-            logger.debug("%s: %s", self.command[0], event.reason)
-        elif startup is not None and not startup.done():
-            startup.set_result("ready" if isinstance(event, HandshakeComplete) else "respawn")
-
-    def _on_start_failed(self, event: HandshakeFailed) -> None:
-        startup, error = self._startup, event.error
-        if startup is None or startup.done():
-            return
-        if isinstance(self._error, ConnectionClosed):
-            self._start_failed_on_end()  # the end of the connection says more (its exit status)
-            return
-        if type(error) is StartError:
-            wrapped = StartError(f"server {self.command[0]!r} {error}", self.returncode, self.stderr_tail,
-                                 self._era_tried())
-            wrapped.__cause__ = error.__cause__
-            error = wrapped
-        startup.set_exception(error)
-
-    def _on_lost(self, returncode: int | None, reason: str | None) -> None:
-        tail = self.stderr_tail
-        error = ServerExited(returncode, tail) if returncode is not None else ConnectionClosed(
-            reason or "server closed its stdout", None, tail)
-        if self._error is None and self._close_task is None:
-            self._error = error
-        self._on_events(self._session.receive_eof())  # a last line without a newline
-        self._fail_connection(error)
-
-    def _fail_connection(self, error: ConnectionClosed) -> None:
-        """The connection is over: fail everything pending and stop the child."""
-        session = self._session
-        was_ready = session.state is State.READY
-        if self._close_task is None and (self._error is None or self._error is error):
-            self._error = error  # an unexpected end; after close() the client is just closed
-            if was_ready:
-                logger.warning("%s: the connection ended: %s", self.command[0], error)
-        if session.state is not State.CLOSED:
-            session.close()
-        self._start_failed_on_end()
-        if self._calls is not None:
-            self._calls.fail_all(error.copy)  # in-flight requests are never resent
-        for subscription in list((self._subscriptions or {}).values()):
-            if self._restart is None:
-                subscription.ended(error.copy())
-        if self._stop_task is None and self._close_task is None and self._transport is not None:
-            self._stop_task = self._loop.create_task(  # type: ignore[union-attr]
-                self._transport.stop(0.0, self.exit_timeout, self.terminate_timeout))
-        if was_ready and self._restart is not None and self._close_task is None and self._restarting is None:
-            self._restarting = self._loop.create_future()  # type: ignore[union-attr]
-            self._restart_task = self._spawn(self._restart_loop())
-
-    async def _restart_loop(self) -> None:
-        """Start the server again with exponential backoff (the restart policy)."""
-        max_restarts, backoff, max_backoff = self._restart  # type: ignore[misc]
-        restarting = self._restarting
-        assert restarting is not None
-        try:
-            while self._restarts < max_restarts and self._close_task is None:
-                delay = min(max_backoff, backoff * 2 ** self._restarts)
-                self._restarts += 1
-                logger.warning("%s: restarting in %.2f s (restart %d of %d) after: %s", self.command[0], delay,
-                               self._restarts, max_restarts, self._error)
-                await asyncio.sleep(delay)
-                if self._stop_task is not None:
-                    await asyncio.shield(self._stop_task)
-                    self._stop_task = None
-                if self._close_task is not None:
-                    return
-                try:
-                    await asyncio.wait_for(self._start_once(), self.startup_timeout)
-                    self._listen_again()
-                    return
-                except (StartError, asyncio.TimeoutError) as exc:
-                    self._error = ConnectionClosed(f"restart {self._restarts} failed: {exc}")
-                    if self._transport is not None and self._stop_task is None:
-                        self._stop_task = self._loop.create_task(  # type: ignore[union-attr]
-                            self._transport.stop(0.0, self.exit_timeout, self.terminate_timeout))
-            if self._close_task is None:
-                self._error = ConnectionClosed(f"server gave up after {self._restarts} restarts: {self._error}")
-                for subscription in list((self._subscriptions or {}).values()):
-                    subscription.ended(self._error.copy())  # type: ignore[union-attr]
-        finally:
-            self._restarting = None
-            if not restarting.done():
-                restarting.set_result(None)
-
-    async def _wait_ready(self, method: str, timeout: Any) -> None:
-        """Wait for a restart in progress (within ``timeout``), or raise why not ready."""
-        restarting = self._restarting
-        if restarting is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(restarting), self.timeout if timeout is DEFAULT else timeout)
-            except asyncio.TimeoutError:
-                pass
-        if self._session.state is not State.READY:
-            self._raise_not_ready(method)
-
-    def _raise_not_ready(self, method: str) -> None:
-        if isinstance(self._error, ConnectionClosed):
-            raise self._error.copy()
-        if self._error is not None:
-            raise ClientClosedError(str(self._error))
-        raise ClientClosedError(f"cannot send {method}: the client is {self.state.value}")
-
-    def _spawn(self, coro: Any) -> asyncio.Task:
-        """Run ``coro`` in a task that close() cancels and awaits if it is still running."""
-        task = self._loop.create_task(coro)  # type: ignore[union-attr]
-        if self._background is None:
-            self._background = set()
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
-
-    # Private methods: subscriptions (2026-07-28)
-
-    def _open_subscription(self, subscription: Subscription) -> None:
-        """Send the listen request of ``subscription`` (again, after a restart)."""
-        calls = self._calls
-        assert calls is not None
-        # basic/patterns/subscriptions: the listen request has no timeout; its id names it.
-        msg_id, future = calls.open("subscriptions/listen", {"notifications": subscription.filter})
-        subscription.request_id = msg_id
-        if self._subscriptions is None:
-            self._subscriptions = {}
-        self._subscriptions[msg_id] = subscription
-        future.add_done_callback(lambda done: self._listen_done(done, subscription))
-
-    def _listen_done(self, future: asyncio.Future, subscription: Subscription) -> None:
-        error = None if future.cancelled() else future.exception()
-        keep = isinstance(error, ConnectionClosed) and self._restart is not None and self._close_task is None
-        if self._subscriptions is not None and not keep:
-            self._subscriptions.pop(subscription.request_id, None)
-        if not keep:
-            subscription.ended(error)
-
-    def _end_subscription(self, subscription: Subscription) -> None:
-        """Cancel the listen request of a subscription the user closed."""
-        if self._subscriptions is not None:
-            self._subscriptions.pop(subscription.request_id, None)
-        token = self._session.pending_token(subscription.request_id)
-        if self._calls is not None and token is not None:
-            self._calls.abandon(subscription.request_id, "subscription closed")
-            if not token.done():
-                token.cancel()
-
-    def _listen_again(self) -> None:
-        """Open again, after a restart, the subscriptions the user has not closed."""
-        if self.era != lifecycle.MODERN or not self._subscriptions:
-            return
-        subscriptions = [s for s in self._subscriptions.values() if not s.closed]
-        self._subscriptions = {}
-        for subscription in subscriptions:
-            self._open_subscription(subscription)
-
-
-def _describe_end(error: ConnectionClosed) -> str:
-    if isinstance(error, ServerExited):
-        return describe_returncode(error.returncode)
-    return error.reason
-
-
-def _handler_name(method: str) -> str:
-    from .callbacks import CALLBACK_NAMES
-
-    return CALLBACK_NAMES.get(method, f"the handler of {method}")
-
-
-_EVENTS: dict[type, Callable[[Client, Any], None]] = {
-    ErrorReceived: Client._on_failed_answer,
-    AnswerRejected: Client._on_failed_answer,
-    ProgressReceived: Client._on_progress,
-    NotificationReceived: Client._on_notification,
-    RequestReceived: Client._on_request,
-    CancelRequested: Client._on_cancel,
-    UnexpectedAnswer: Client._on_unexpected,
-    MessageRejected: Client._on_rejected,
-    MessageTooLong: Client._on_too_long,
-    HandshakeComplete: Client._on_started,
-    RestartForHandshake: Client._on_started,
-    SendInitialize: Client._on_started,
-    HandshakeFailed: Client._on_start_failed,
-}

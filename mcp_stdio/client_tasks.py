@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .errors import INTERNAL_ERROR, LocalProtocolError, RequestError, jsonrpc_error
+from .errors import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, LocalProtocolError, RequestError, jsonrpc_error
 from .tasks import TaskStore
 
 TYPE_CHECKING = False
@@ -34,17 +34,18 @@ class ClientTasks:
     """The tasks a server started on one client.
 
     Args:
-        client: the client (its session, transport and callbacks).
+        connection: the client's connection (its session, transport, and the client's
+            callbacks).
         spawn: runs a coroutine in a task that the client cancels when it closes.
     """
 
     # The requests a server may send as tasks.
     METHODS = ("sampling/createMessage", "elicitation/create")
 
-    __slots__ = ("_client", "_spawn", "store", "_runs", "_waiters")
+    __slots__ = ("_connection", "_spawn", "store", "_runs", "_waiters")
 
-    def __init__(self, client: Any, spawn: Callable[[Any], asyncio.Task]) -> None:
-        self._client = client
+    def __init__(self, connection: Any, spawn: Callable[[Any], asyncio.Task]) -> None:
+        self._connection = connection
         self._spawn = spawn
         self.store = TaskStore()
         self._runs: dict[str, asyncio.Task] = {}
@@ -74,9 +75,8 @@ class ClientTasks:
                 return
             self._send_result(event, result)
             return
-        client = self._client
-        if not client.callbacks.handles(method):
-            self._send_error(event, RequestError(-32601, f"Method not found: {method}"))
+        if not self._connection.client.callbacks.handles(method):
+            self._send_error(event, RequestError(METHOD_NOT_FOUND, f"Method not found: {method}"))
             return
         try:
             state = self.store.create(event.params["task"].get("ttl"))
@@ -93,9 +93,9 @@ class ClientTasks:
 
     async def _run(self, task_id: str, method: str, params: dict, version: str | None) -> None:
         try:
-            result = await self._client.callbacks.answer(method, params, version)
+            result = await self._connection.client.callbacks.answer(method, params, version)
         except asyncio.CancelledError:
-            self.store.finish(task_id, "cancelled", RequestError(-32602, "the task was cancelled"))
+            self.store.finish(task_id, "cancelled", RequestError(INVALID_PARAMS, "the task was cancelled"))
             raise
         except Exception as exc:
             code, message, data = jsonrpc_error(exc)
@@ -127,7 +127,7 @@ class ClientTasks:
             waiter.set_result(None)
 
     def _send_result(self, event: RequestReceived, result: Any) -> None:
-        session, transport = self._client._session, self._client._transport
+        session, transport = self._connection.session, self._connection.transport
         try:
             data = session.send_result(event.id, result)
         except LocalProtocolError as exc:
@@ -137,7 +137,7 @@ class ClientTasks:
             transport.send(data)
 
     def _send_error(self, event: RequestReceived, error: RequestError) -> None:
-        transport = self._client._transport
-        data = self._client._session.send_error(event.id, error.code, error.message, error.data)
+        transport = self._connection.transport
+        data = self._connection.session.send_error(event.id, error.code, error.message, error.data)
         if data and transport is not None:
             transport.send(data)

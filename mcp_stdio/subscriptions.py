@@ -23,13 +23,14 @@ import asyncio
 import collections
 import logging
 
+from . import modern
 from .errors import ConnectionClosed, MCPStdioError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Deque
 
-__all__ = ["Subscription", "MAX_QUEUED"]
+__all__ = ["Subscription", "Listeners", "MAX_QUEUED"]
 
 logger = logging.getLogger("mcp_stdio.client")
 
@@ -91,7 +92,7 @@ class Subscription:
         """End the subscription (``notifications/cancelled`` for the listen request)."""
         if self.closed:
             return
-        self._client._end_subscription(self)
+        self._client._listeners.end(self)
         self.ended(None)
 
     # Called by the client
@@ -130,3 +131,76 @@ class Subscription:
     def _wake(self) -> None:
         if self._ready is not None and not self._ready.done():
             self._ready.set_result(None)
+
+
+class Listeners:
+    """The open subscriptions of one client, by the id of their listen request.
+
+    Args:
+        client: the client (its request machinery and restart policy).
+    """
+
+    __slots__ = ("_client", "_by_id")
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._by_id: dict[Any, Subscription] = {}
+
+    def open(self, wanted: dict) -> Subscription:
+        """Send a listen request for ``wanted``; return its subscription (not yet acknowledged)."""
+        subscription = Subscription(self._client, wanted)
+        self._send(subscription)
+        return subscription
+
+    def received(self, method: str, params: dict) -> None:
+        """Route a notification that carries a subscription id to its subscription."""
+        if not self._by_id:
+            return
+        meta = params.get("_meta")
+        subscription = self._by_id.get(meta.get(modern.SUBSCRIPTION_ID)) if meta else None
+        if subscription is not None:
+            subscription.received(method, params)
+
+    def end(self, subscription: Subscription) -> None:
+        """Cancel the listen request of a subscription (closed by its user, or the client)."""
+        self._by_id.pop(subscription.request_id, None)
+        calls = self._client._calls
+        token = self._client._session.pending_token(subscription.request_id)
+        if calls is not None and token is not None:
+            calls.abandon(subscription.request_id, "subscription closed")
+            if not token.done():
+                token.cancel()
+
+    def end_all(self, error: BaseException, cancel: bool = False) -> None:
+        """End every subscription with ``error`` (the client closes, or cannot restart)."""
+        for subscription in list(self._by_id.values()):
+            if cancel:
+                self.end(subscription)
+            subscription.ended(error.copy() if isinstance(error, ConnectionClosed) else error)
+        self._by_id.clear()
+
+    def open_again(self) -> None:
+        """Open again, after a restart, the subscriptions their users have not closed.
+
+        MCP 2026-07-28, basic/transports/stdio: "Active subscriptions/listen streams must
+        also be re-established after restart."
+        """
+        subscriptions = [s for s in self._by_id.values() if not s.closed]
+        self._by_id = {}
+        for subscription in subscriptions:
+            self._send(subscription)
+
+    def _send(self, subscription: Subscription) -> None:
+        # basic/patterns/subscriptions: the listen request has no timeout; its id names it.
+        msg_id, future = self._client._calls.open("subscriptions/listen", {"notifications": subscription.filter})
+        subscription.request_id = msg_id
+        self._by_id[msg_id] = subscription
+        future.add_done_callback(lambda done: self._done(done, subscription))
+
+    def _done(self, future: asyncio.Future, subscription: Subscription) -> None:
+        error = None if future.cancelled() else future.exception()
+        client = self._client
+        keep = isinstance(error, ConnectionClosed) and client._restart is not None and client._close_task is None
+        if not keep:
+            self._by_id.pop(subscription.request_id, None)
+            subscription.ended(error)

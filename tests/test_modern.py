@@ -13,7 +13,6 @@ import pytest
 import mcp_stdio
 from mcp_stdio import LocalProtocolError, RemoteError, RemoteProtocolError
 from mcp_stdio.client import _ERAS
-from mcp_stdio.events import NotificationReceived
 
 from . import spec
 from .recording import RECEIVED, SENT, RecordingClient, clear
@@ -165,7 +164,7 @@ def test_results_are_cached_for_their_ttl_and_dropped_on_list_changed():
             sent = client.stats()["requests_sent"]
             await client.list_tools()
             assert client.stats()["requests_sent"] == sent  # served from the cache
-            client._on_events([NotificationReceived("notifications/tools/list_changed", {})])
+            client._notification("notifications/tools/list_changed", {})
             await client.list_tools()
             assert client.stats()["requests_sent"] == sent + 7
         async with reference(cache_results=False) as client:
@@ -389,7 +388,7 @@ def test_listen_again_after_a_restart():
                 await asyncio.sleep(0.02)
             assert client.stats()["restarts"] == 1
             for _ in range(100):  # the new listen request is acknowledged
-                if subscription.request_id in (client._subscriptions or {}):
+                if subscription.request_id in client._listeners._by_id:
                     break
                 await asyncio.sleep(0.02)
             await asyncio.sleep(0.1)
