@@ -441,7 +441,7 @@ class Endpoint:
             return
         version, error = self._request_version(message)
         if error is not None:
-            self._refuse(message, *error, events)
+            self._refuse(message, error[0], error[1], events, error[2])
             return
         if self._special_request(message, version, events):
             return
