@@ -101,7 +101,7 @@ def check_callback(callback: object, name: str, arguments: tuple[str, ...]) -> N
 
 
 def _describe(callback: object) -> str:
-    return getattr(callback, "__qualname__", None) or type(callback).__name__
+    return getattr(callback, "__name__", None) or type(callback).__name__
 
 
 def to_json(value: Any) -> Any:

@@ -53,6 +53,7 @@ from ..errors import (
     METHOD_NOT_FOUND,
     RESOURCE_NOT_FOUND,
     InputRequired,
+    RemoteError,
     RequestError,
     ToolError,
 )
@@ -422,8 +423,10 @@ class Server:
             result = _tool_result(await self._call(connection, entry, arguments, event))
         except InputRequired as exc:
             return self._input_required(exc, event)
-        except RequestError:
-            raise
+        except RequestError as exc:
+            if not isinstance(exc, RemoteError):
+                raise  # the handler chose this error for the request (-32021...)
+            return _error_result(f"{type(exc).__name__}: {exc}")  # the client's answer to the tool's request
         except asyncio.CancelledError:
             raise
         except Exception as exc:
