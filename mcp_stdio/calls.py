@@ -54,12 +54,13 @@ class _Progress:
     """A request that asked for progress: its callback and, when progress resets the
     timeout, its own timer."""
 
-    __slots__ = ("callback", "timeout", "limit", "timer")
+    __slots__ = ("callback", "timeout", "limit", "total", "timer")
 
-    def __init__(self, callback: Any, timeout: float | None, limit: float) -> None:
+    def __init__(self, callback: Any, timeout: float | None, limit: float, total: float) -> None:
         self.callback = callback
         self.timeout = timeout  # set only when progress resets the timeout
         self.limit = limit  # the deadline progress cannot extend (loop time)
+        self.total = total  # that deadline in seconds from the start, for the message
         self.timer: asyncio.TimerHandle | None = None
 
 
@@ -130,8 +131,8 @@ class Calls:
         self.sent += 1
         progress = None
         if progress_callback is not None:
-            limit = loop.time() + (max_total if max_total is not None else 10 * timeout) if timeout else 0.0
-            progress = _Progress(progress_callback, timeout if reset else None, limit)
+            total = (max_total if max_total is not None else 10 * timeout) if timeout else 0.0
+            progress = _Progress(progress_callback, timeout if reset else None, loop.time() + total, total)
             if timeout:
                 progress.timer = loop.call_later(timeout, self._expire_one, msg_id, timeout)
             if self._progress is None:
@@ -242,9 +243,13 @@ class Calls:
             drained.set_result(None)
 
     def _expire_one(self, msg_id: Any, timeout: float) -> None:
-        self._expire([(msg_id, timeout)])
+        entry = self._progress.get(msg_id) if self._progress else None
+        if entry is not None and entry.timeout is not None and self._loop.time() >= entry.limit - 0.001:
+            self._expire([(msg_id, entry.total)], total=True)
+        else:
+            self._expire([(msg_id, timeout)])
 
-    def _expire(self, expired: list[tuple[Any, float]]) -> None:
+    def _expire(self, expired: list[tuple[Any, float]], total: bool = False) -> None:
         """Fail the requests whose time is up; cancel the written ones in one write."""
         session = self._session
         cancels: list[bytes] = []
@@ -254,7 +259,7 @@ class Calls:
                 continue
             future = session.forget(msg_id)
             self.timed_out += 1
-            self.reject(future, RequestTimeout(method, timeout))
+            self.reject(future, RequestTimeout(method, timeout, total))
             if not self._discard(msg_id):
                 cancels.append(self._cancellation(msg_id, f"timed out after {timeout:g} s"))
         if cancels:

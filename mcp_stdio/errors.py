@@ -360,12 +360,16 @@ class RequestTimeout(MCPStdioError, TimeoutError):
     Attributes:
         method: the method of the request.
         timeout: the timeout that expired, in seconds.
+        total: whether it is the limit that progress notifications could not extend
+            (``max_total_timeout``).
     """
 
-    def __init__(self, method: str, timeout: float) -> None:
+    def __init__(self, method: str, timeout: float, total: bool = False) -> None:
         self.method = method
         self.timeout = timeout
-        super().__init__(f"{method}: no answer within {timeout:g} s")
+        self.total = total
+        limit = " in all (max_total_timeout: progress cannot extend it)" if total else ""
+        super().__init__(f"{method}: no answer within {timeout:g} s{limit}")
 
 
 class ClientClosedError(MCPStdioError):
