@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from .client import DEFAULT_TIMEOUT, Client, connect
     from .group import ClientGroup, connect_all
+    from .pool import Agent, Pool, pool
     from .types import (
         CallToolResult,
         CompleteResult,
@@ -73,6 +74,9 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "connect_all",
     "ClientGroup",
+    "pool",
+    "Pool",
+    "Agent",
     # results and helpers
     "tool_text",
     "is_error",
@@ -114,6 +118,9 @@ _LAZY = {
     "DEFAULT_TIMEOUT": "client",
     "connect_all": "group",
     "ClientGroup": "group",
+    "pool": "pool",
+    "Pool": "pool",
+    "Agent": "pool",
     "tool_text": "types",
     "is_error": "types",
     "InitializeResult": "types",

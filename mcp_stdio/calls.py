@@ -112,8 +112,11 @@ class Calls:
 
     async def call(self, method: str, params: dict | None, timeout: float | None, *,
                    progress_callback: Any = None, reset: bool = False, max_total: float | None = None,
-                   task: bool = False, meta: dict | None = None) -> Any:
+                   task: bool = False, meta: dict | None = None, ticket: list | None = None) -> Any:
         """Send one request and return its result (the session checked it).
+
+        ``ticket``, when given, is filled with ``[calls, request id, future]`` once the
+        request is registered, so that its owner can end it (:meth:`end`).
 
         Raises:
             whatever the answer or its absence means: see :meth:`mcp_stdio.Client.request`;
@@ -129,6 +132,8 @@ class Calls:
             msg_id, data = session.send_request(method, params, future, task=task,  # type: ignore[call-arg]
                                                 progress=progress_callback is not None, meta=meta)
         self.sent += 1
+        if ticket is not None:
+            ticket[:] = [self, msg_id, future]
         progress = None
         if progress_callback is not None:
             total = (max_total if max_total is not None else 10 * timeout) if timeout else 0.0
@@ -203,6 +208,12 @@ class Calls:
                 entry.timer = self._loop.call_later(min(entry.timeout, remaining), self._expire_one,
                                                     event.request_id, entry.timeout)
         self._dispatcher.deliver(entry.callback, (event.progress, event.total, event.message))
+
+    def end(self, msg_id: Any, future: asyncio.Future, error: BaseException) -> None:
+        """End one pending request with ``error``, and cancel it at the peer."""
+        if self._session.pending_token(msg_id) is future:
+            self.abandon(msg_id, str(error))
+        self.reject(future, error)
 
     def abandon(self, msg_id: Any, reason: str) -> None:
         """Forget a request and, if the peer saw it, tell it (basic/utilities/cancellation)."""

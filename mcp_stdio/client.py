@@ -521,16 +521,22 @@ class Client(ProtocolMethods):
     async def _send(self, method: str, params: dict | None, *, timeout: float | None,
                     progress_callback: ProgressCallback | None = None, reset_timeout_on_progress: bool = False,
                     max_total_timeout: float | None = None, task: bool = False,
-                    caller: Callbacks | None = None, meta: dict | None = None, owner: Any = None) -> Any:
-        """Send one request with the era's rules; ``caller``/``meta``/``owner`` let a pool's
-        agent speak through this client with its own callbacks, ``_meta`` and cache scope."""
+                    caller: Callbacks | None = None, identity: tuple | None = None, owner: Any = None,
+                    ticket: list | None = None) -> Any:
+        """Send one request with the era's rules.
+
+        ``caller``, ``identity``, ``owner`` and ``ticket`` let a pool's agent speak through
+        this client: its own callbacks, its ``(client_info, capabilities, log_level)`` for
+        the 2026-07-28 ``_meta``, its cache scope, and a handle on the request in flight.
+        """
         if self._session.state is not State.READY:
             await self._wait_ready(method, timeout)
         calls = self._calls
         assert calls is not None
         if self._session.era == lifecycle.HANDSHAKE:
             return await calls.call(method, params, timeout, progress_callback=progress_callback,
-                                    reset=reset_timeout_on_progress, max_total=max_total_timeout, task=task)
+                                    reset=reset_timeout_on_progress, max_total=max_total_timeout, task=task,
+                                    ticket=ticket)
         cache = self._cache
         key = cache.key(method, params) if cache is not None else None
         if key is not None:
@@ -539,10 +545,11 @@ class Client(ProtocolMethods):
                 return hit
         retried = rounds = 0
         while True:
+            meta = self._session.meta_fields(*identity) if identity is not None else None
             try:
                 result = await calls.call(method, params, timeout, progress_callback=progress_callback,
                                           reset=reset_timeout_on_progress, max_total=max_total_timeout, task=task,
-                                          meta=meta)
+                                          meta=meta, ticket=ticket)
             except RemoteError as exc:
                 # basic/versioning: the client "SHOULD select a mutually supported version
                 # from the supported list and retry the request, or surface an error to the
