@@ -347,11 +347,13 @@ class Pool:
         retried = False
         while True:
             member = self._pick() if not agent._waiting and not self._line else None
+            # The same value for every request that did not wait: one deadline queue serves them.
+            remaining = timeout if not retried else (None if deadline is None else max(0.0, deadline - loop.time()))
             if member is None:
                 member = await self._wait_turn(agent, method, timeout, deadline)  # room reserved
+                remaining = None if deadline is None else max(0.0, deadline - loop.time())
             else:
                 member.in_flight += 1
-            remaining = None if deadline is None else max(0.0, deadline - loop.time())
             ticket: list = []
             member.requests[agent] += 1
             agent._in_flight.append(ticket)

@@ -75,6 +75,10 @@ class Deadlines:
                 self._seq += 1
                 heapq.heappush(self._heap, (deadline, self._seq, msg_id, timeout))
                 self._arm(deadline)
+                self._added += 1
+                if self._added >= _COMPACT_SLACK:
+                    self._added = 0
+                    self._compact()
                 return
         if queue and not self._is_pending(queue[0][1]):
             queue.popleft()  # answers mostly come in order: drop an answered head as we go
@@ -110,6 +114,9 @@ class Deadlines:
         # drop them all, so memory follows the requests in flight.
         limit = 2 * self._count() + _COMPACT_SLACK
         is_pending = self._is_pending
+        if len(self._heap) > limit:
+            self._heap = [entry for entry in self._heap if is_pending(entry[2])]
+            heapq.heapify(self._heap)
         for timeout, queue in list(self._queues.items()):
             if len(queue) > limit:
                 kept = collections.deque(entry for entry in queue if is_pending(entry[1]))

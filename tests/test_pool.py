@@ -1,0 +1,234 @@
+"""mcp_stdio.pool against real processes: routing, fairness, per-agent callbacks in both
+eras, a member that dies, and no leaks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+import pytest
+
+import mcp_stdio
+from mcp_stdio import ClientClosedError, RemoteError, ServerExited
+
+from .helpers import CHILD_ENV, REFERENCE, run
+
+pytestmark = pytest.mark.usefixtures("no_leaks")
+
+ERAS = ["handshake", "2026-07-28"]
+
+
+def reference_pool(protocol: str, **options) -> mcp_stdio.Pool:
+    options.setdefault("size", 2)
+    return mcp_stdio.pool(REFERENCE, env=CHILD_ENV, protocol=protocol, **options)
+
+
+def sampler(name: str):
+    async def sampling(params):
+        return {"role": "assistant", "content": {"type": "text", "text": f"{name}: "
+                                                                          f"{params['messages'][0]['content']['text']}"},
+                "model": name}
+    return sampling
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+def test_ten_thousand_concurrent_requests_each_get_their_own_answer(protocol):
+    async def main():
+        async with reference_pool(protocol, size=3, max_in_flight=50) as pool:
+            agents = [pool.session(client_info={"name": f"a{i}", "version": "1"}) for i in range(100)]
+            calls = [agents[i % 100].call_tool("echo", {"text": f"{i}"}) for i in range(10_000)]
+            results = await asyncio.gather(*calls)
+            assert [mcp_stdio.tool_text(r) for r in results] == [f"{i}" for i in range(10_000)]
+            stats = pool.stats()
+            assert stats["in_flight"] == 0 and stats["waiting"] == 0 and len(stats["pids"]) == 3
+            for agent in agents:
+                await agent.close()
+
+    run(main(), timeout=180)
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+def test_each_agents_callbacks_answer_for_its_own_calls_only(protocol):
+    async def main():
+        async with reference_pool(protocol, declare={"sampling"}) as pool:
+            agents = [pool.session(sampling_callback=sampler(f"agent{i}")) for i in range(4)]
+            # One at a time per member in the handshake era (the pool routes by the only
+            # agent with a request in flight); all at once in 2026-07-28 (by request).
+            if protocol == "handshake":
+                texts = [mcp_stdio.tool_text(await agent.call_tool("sample", {"prompt": "hi"})) for agent in agents]
+            else:
+                results = await asyncio.gather(*(agent.call_tool("sample", {"prompt": "hi"}) for agent in agents))
+                texts = [mcp_stdio.tool_text(r) for r in results]
+            assert texts == [f"agent{i}: hi" for i in range(4)]
+            for agent in agents:
+                await agent.close()
+
+    run(main())
+
+
+def test_a_server_request_that_cannot_be_routed_gets_an_error_or_the_pool_callback():
+    async def main():
+        async with reference_pool("handshake", size=1, declare={"sampling"}) as pool:
+            first, second = pool.session(sampling_callback=sampler("a")), pool.session(sampling_callback=sampler("b"))
+            blocker = asyncio.ensure_future(first.call_tool("sleep", {"seconds": 1}))
+            await asyncio.sleep(0.2)
+            # Two agents with a sampling callback have requests in flight: ambiguous.
+            result = await second.call_tool("sample", {"prompt": "hi"})
+            assert mcp_stdio.is_error(result)
+            assert "cannot tell which agent this request is for (2 agents with requests in flight" in \
+                mcp_stdio.tool_text(result)
+            await blocker
+        async with reference_pool("handshake", size=1, sampling_callback=sampler("pool")) as pool:
+            agent = pool.session()  # no callback of its own: the pool-level one answers
+            assert mcp_stdio.tool_text(await agent.call_tool("sample", {"prompt": "x"})) == "pool: x"
+
+    run(main())
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+def test_one_agent_flooding_does_not_starve_another(protocol):
+    async def main():
+        async with reference_pool(protocol, size=1, max_in_flight=10) as pool:
+            flooder, other = pool.session(), pool.session()
+            flood = [asyncio.ensure_future(flooder.call_tool("echo", {"text": "f"})) for _ in range(20_000)]
+            await asyncio.sleep(0.05)
+            assert pool.stats()["waiting"] > 1000
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            assert mcp_stdio.tool_text(await other.call_tool("echo", {"text": "me"})) == "me"
+            waited = loop.time() - started
+            remaining = sum(1 for call in flood if not call.done())
+            # The single call went ahead of most of the flood: served in turn, not behind it.
+            assert remaining > 10_000, (waited, remaining)
+            await asyncio.gather(*flood)
+
+    run(main(), timeout=180)
+
+
+def test_a_member_that_dies_fails_only_its_requests_and_is_replaced():
+    async def main():
+        async with reference_pool("handshake", size=2) as pool:
+            agent = pool.session()
+            sleepers = [asyncio.ensure_future(agent.call_tool("sleep", {"seconds": 3})) for _ in range(4)]
+            await asyncio.sleep(0.3)
+            victim = pool.members[0]
+            doomed = victim.in_flight
+            os.kill(victim.pid, signal.SIGKILL)
+            results = await asyncio.gather(*sleepers, return_exceptions=True)
+            failed = [r for r in results if isinstance(r, ServerExited)]
+            assert len(failed) == doomed and all("killed by SIGKILL" in str(r) for r in failed)
+            assert all(mcp_stdio.tool_text(r) == "slept" for r in results if not isinstance(r, BaseException))
+            for _ in range(100):
+                if len(pool.pids) == 2 and victim.pid not in pool.pids:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(pool.pids) == 2 and pool.stats()["replaced"] == 1
+            assert mcp_stdio.tool_text(await agent.call_tool("echo", {"text": "still"})) == "still"
+
+    run(main())
+
+
+def test_closing_an_agent_cancels_its_requests_at_the_server():
+    async def main():
+        async with reference_pool("handshake", size=1) as pool:
+            agent, other = pool.session(), pool.session()
+            call = asyncio.ensure_future(agent.call_tool("sleep", {"seconds": 30}))
+            await asyncio.sleep(0.2)
+            await agent.close()
+            with pytest.raises(ClientClosedError, match="the agent was closed"):
+                await call
+            with pytest.raises(ClientClosedError, match="the agent is closed"):
+                await agent.call_tool("echo", {"text": "x"})
+            assert mcp_stdio.tool_text(await other.call_tool("echo", {"text": "ok"})) == "ok"
+            assert pool.stats()["in_flight"] == 0
+
+    run(main())
+
+
+def test_subscriptions_are_counted_across_agents():
+    async def main():
+        seen: dict = {"a": [], "b": []}
+        async with reference_pool("handshake", size=2) as pool:
+            a = pool.session(message_handler=seen["a"].append)
+            b = pool.session(message_handler=seen["b"].append)
+            await a.subscribe_resource("reference://items/1")
+            await b.subscribe_resource("reference://items/1")
+            await a.call_tool("touch", {"item": "1"})
+            await asyncio.sleep(0.2)
+            await a.unsubscribe_resource("reference://items/1")
+            await a.call_tool("touch", {"item": "1"})
+            await asyncio.sleep(0.2)
+            await b.close()
+            assert not pool._subscribed  # the last one unsubscribed at the server
+        updates = {name: [n for n in notes if n["method"] == "notifications/resources/updated"]
+                   for name, notes in seen.items()}
+        assert len(updates["a"]) == 1 and len(updates["b"]) == 2
+
+    run(main())
+
+
+def test_a_thousand_agents_created_and_closed_leave_nothing():
+    from mcp_stdio.leakcheck import LeakCheck
+
+    async def main():
+        async with reference_pool("2026-07-28", size=1) as pool:
+            async def cycle():
+                agent = pool.session(client_info={"name": "x", "version": "1"})
+                await agent.call_tool("echo", {"text": "x"})
+                await agent.close()
+
+            for _ in range(100):  # warm-up: caches, free lists
+                await cycle()
+            check = LeakCheck()
+            check.start()
+            for _ in range(1000):
+                await cycle()
+            check.cycles = 1000
+            report = check.stop()
+            assert report.heap_growth < 64 * 1024, report.describe()
+            assert not pool._agents
+
+    run(main(), timeout=180)
+
+
+def test_errors_and_options():
+    with pytest.raises(ValueError, match="restart: the pool replaces a member"):
+        mcp_stdio.pool(REFERENCE, restart=True)
+    with pytest.raises(ValueError, match="declare: unknown capabilities nope"):
+        mcp_stdio.pool(REFERENCE, declare={"nope"})
+
+    async def main():
+        with pytest.raises(mcp_stdio.SpawnError):
+            async with mcp_stdio.pool(["/no/such/server"], size=2):
+                pass
+        async with reference_pool("handshake", size=1) as pool:
+            agent = pool.session()
+            with pytest.raises(RemoteError, match="Unknown tool"):
+                await agent.call_tool("nope")
+
+    run(main())
+
+
+def test_idempotent_requests_are_retried_on_another_member():
+    async def main():
+        async with reference_pool("handshake", size=2, max_in_flight=1) as pool:
+            agent = pool.session()
+            blocker = asyncio.ensure_future(agent.call_tool("sleep", {"seconds": 1}))
+            await asyncio.sleep(0.2)
+            busy = next(member for member in pool.members if member.in_flight)
+            idle = next(member for member in pool.members if member is not busy)
+            listing = asyncio.ensure_future(agent.list_tools())  # goes to the idle member
+            await asyncio.sleep(0)
+            os.kill(idle.pid, signal.SIGKILL)
+            tools = await listing
+            assert len(tools["tools"]) == 13
+            await blocker
+            assert pool.stats()["retried"] in (0, 1)
+
+    run(main())
+
+
+def test_no_python_module_outside_the_pool_is_needed_for_agents():
+    assert sys.modules["mcp_stdio.pool"].Agent.__doc__
