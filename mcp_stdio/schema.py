@@ -1022,12 +1022,24 @@ def _compile_strings(schema: dict, pointer: str, add: list) -> None:
 # JSON values: equality, exact numbers, short descriptions
 
 class _Opaque:
-    """The canonical form of a value that is not JSON: equal only to itself."""
+    """The canonical form of a value that is not JSON: equal only to that same object.
 
-    __slots__ = ()
+    It compares identities, so no method of the unknown object is ever called.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is _Opaque and other.value is self.value
+
+    def __hash__(self) -> int:
+        return id(self.value)
 
 
-_TRUE, _FALSE = _Opaque(), _Opaque()
+_TRUE, _FALSE = _Opaque(True), _Opaque(False)
 _COMPILING = _Run(0, None)
 
 
@@ -1051,9 +1063,9 @@ def _canon(value: Any, run: _Run, depth: int) -> Any:
             run.tick()
         if kind is list:
             return tuple([_canon(item, run, depth - 1) for item in value])
-        return frozenset([(key if type(key) is str else _Opaque(), _canon(item, run, depth - 1))
+        return frozenset([(key if type(key) is str else _Opaque(key), _canon(item, run, depth - 1))
                           for key, item in value.items()])
-    return _Opaque()
+    return _Opaque(value)
 
 
 def _kind(value: Any) -> Any:
