@@ -39,59 +39,75 @@ and equals only itself. Equality (``enum``, ``const``, ``uniqueItems``) is JSON 
 
 Limits
 ------
-Each is a module constant; the schema or instance that exceeds one gets the message shown.
+Each is a module constant, with the reason for its value beside it.
 
 * :data:`MAX_SCHEMA_NODES` (20,000) JSON values in a schema document, and
-  :data:`MAX_SCHEMA_DEPTH` (64) levels of objects and arrays: ``SchemaError`` at compile
-  time. :data:`MAX_SCHEMA_DEPTH` also bounds chains of subschemas applied in place to one
-  value (``$ref``, ``allOf``, ``anyOf``, ``oneOf``, ``not``, ``if``, ``then``, ``else``),
-  and such a chain that loops (``{"$ref": "#"}``, ``a -> b -> a``) is refused, because it
-  would never end. Recursion through ``properties``, ``items`` and the other keywords that
-  step into the instance is fine: the instance ends it.
+  :data:`MAX_SCHEMA_DEPTH` (64) levels of objects and arrays; past them, ``SchemaError``:
+  ``the schema holds more than 20,000 JSON values``, ``the schema nests more than 64 levels
+  of objects and arrays``.
+* :data:`MAX_SCHEMA_DEPTH` also bounds the chains of subschemas that apply in place to one
+  value (``$ref``, ``allOf``, ``anyOf``, ``oneOf``, ``not``, ``if``, ``then``, ``else``):
+  ``#/$defs/a: more than 64 subschemas apply in a chain to the same value ($ref, allOf,
+  anyOf...)``. Such a chain that loops never ends, and is refused: ``the schema applies
+  itself to the same value without end: #/$defs/a -> #/$defs/b -> #/$defs/a``. Recursion
+  through ``properties``, ``items`` and the other keywords that step into the instance is
+  fine: the instance ends it.
 * :data:`MAX_INSTANCE_DEPTH` (128): a value more than 128 levels below the root is not
-  validated; its container gets the error ``nested deeper than 128 levels``.
-* Patterns: see below.
+  validated; its container gets the error ``$[0][0]...: nested deeper than 128 levels``.
+  Should a schema chain many subschemas at every level of a deep instance, Python's stack
+  ends first: ``SchemaError("validation nests deeper than Python's recursion limit
+  allows")``.
+* Patterns: see below; one search is at most about :data:`MAX_REGEX_WORK` steps.
 * Time: ``errors()`` and ``is_valid()`` take ``timeout``, a budget in seconds (``None``, the
   default, disables it). The validator counts its steps (values visited, options tried,
   items compared) and reads the clock every :data:`CHECK_EVERY` steps and before each
-  search of a long string; past the budget it raises
-  ``SchemaError("validation did not finish within its budget of <timeout> s")``.
-  Combinators over recursive schemas can take time exponential in the depth of the
-  instance; with a schema from a peer, always pass a budget.
+  search of a string over 1,000 characters; past the budget it raises
+  ``SchemaError("validation did not finish within its budget of <timeout:g> s")``. It may
+  overrun by one search (a few tenths of a second at worst). Combinators over recursive
+  schemas can take time exponential in the depth of the instance (``anyOf`` of two
+  options that both recurse): with a schema from a peer, always pass a budget.
+* ``errors()`` stops at ``limit`` messages (20 by default) and ``is_valid()`` at the first.
 
 Patterns
 --------
 Patterns are Python :mod:`re` patterns searched with :func:`re.search` (ECMA 262 patterns
 are not anchored), except that ``$`` means the end of the string, as in ECMA 262 (Python's
 ``$`` also matches before a final newline); ``\\d``, ``\\w`` and ``\\s`` keep their Python
-(Unicode) meaning. Python's ``re`` backtracks and holds the GIL, so a pattern is checked
-before it is used. A pattern is refused (``SchemaError`` at compile time) when:
+(Unicode) meaning. Python's ``re`` backtracks, cannot be interrupted and holds the GIL, so
+every pattern is checked before it is used. A pattern is refused (``SchemaError`` at
+compile time) when:
 
 * it is longer than :data:`MAX_PATTERN_LENGTH` (1,000) characters, or nests groups deeper
   than :data:`MAX_PATTERN_GROUP_DEPTH` (16);
 * it uses a backreference (``\\1``, ``(?P=name)``) or a conditional group (``(?(1)...)``):
   matching them is NP-hard;
 * it uses the verbose flag ``(?x)``, inline flags anywhere but at its start, ``[[`` or a
-  doubled ``--``, ``&&``, ``~~``, ``||`` in a class (Python warns about those);
+  doubled ``--``, ``&&``, ``~~``, ``||`` in a class (Python reads them differently or
+  warns);
 * a group repeated more than once (``*``, ``+``, ``{n,}``, ``{n,m}`` with ``m > 1``)
-  contains a quantifier or ``|`` (``(a+)+``, ``(a|aa)*``, ``(\\w+\\s?)*``): such groups can
-  split a string in exponentially many ways. One shape is allowed because it splits a
-  string in one way only: the group's body has no top-level ``|``, starts or ends with a
-  literal character (the delimiter) that nothing else in the body can match, and has at
-  most one other part of variable length, a quantified character or class, or a group
-  allowed by this rule. So ``^[a-z0-9]+(-[a-z0-9]+)*$``, ``^([a-z]+\\.)*[a-z]+$``,
-  ``^(\\d{1,3}\\.){3}\\d{1,3}$`` are accepted; ``(\\.[a-z]+[0-9]*)*`` is refused;
-* its estimated backtracking cost exceeds :data:`MAX_REGEX_WORK` steps even on short strings.
+  contains a quantifier or ``|`` (``(a+)+``, ``(a|aa)*``, ``(\\w+\\s?)*``, ``(.*a){12}``):
+  such a group can split a string in exponentially many ways. One shape is allowed, because
+  it splits a string in one way only: the group's body has no top-level ``|``, starts or
+  ends with a literal character (the delimiter) that nothing else in the body can match, and
+  has at most one other part of variable length: a quantified character or class, or a group
+  allowed by this rule. So ``^[a-z0-9]+(-[a-z0-9]+)*$``, ``^([a-z]+\\.)*[a-z]+$`` and
+  ``^(\\d{1,3}\\.){3}\\d{1,3}$`` are accepted, ``(\\.[a-z]+[0-9]*)*`` is refused;
+* its estimated cost (below) passes :data:`MAX_REGEX_WORK` on a one-character string, or
+  grows faster than the 8th power of the length.
 
-Patterns that pass may still be polynomial (``[a-z]+$`` unanchored is quadratic). The
-validator estimates each pattern's worst-case cost as a polynomial in the length of the
-string: one factor per quantifier whose repetitions the engine may have to retry (not
-those followed by a character they cannot match, as in ``[a-z]+\\.``, nor by the end), one
-more for an unanchored search. A pattern of degree two or more gets a longest string,
-the largest length whose estimate stays under :data:`MAX_REGEX_WORK`; searching a longer
-string raises ``SchemaError("pattern ... is too costly to search in a string of N
-characters (at most M for this pattern)")``. Linear patterns (anchored with ``^``, no
-retried quantifier, such as ``^[A-Za-z0-9+/]*={0,2}$``) have no limit.
+Patterns that pass may still be slow on long strings: unanchored, ``[a-z]+$`` is quadratic.
+So each pattern gets an estimated worst-case cost, a polynomial in the length of the string:
+a factor for each quantifier the engine may retry with another count (not one followed only
+by characters it cannot match, as in ``[a-z]+\\.``, or by the end), a factor for each
+``|``, a term for each other quantifier, all multiplied by the length when the search is
+not anchored with ``^``, except for a quantifier that ends the pattern (reaching it is a
+match). The pattern's longest string is the largest length whose cost stays under
+:data:`MAX_REGEX_WORK` (no limit when the cost does not grow with the length, as for
+``^https?://`` or ``^[a-z]{1,64}$``). Searching a longer string raises
+``SchemaError("pattern '...' is too costly to search in a string of N characters (at most
+M for this pattern)")``. Examples: ``^[A-Za-z0-9+/]*={0,2}$`` 999,995 characters,
+``^[a-z0-9]+(-[a-z0-9]+)*$`` 333,332, ``[a-z]+$`` 998, ``^([a-z]+\\.)*[a-z]+$`` 705,
+``^\\S+@\\S+\\.\\S+$`` 98.
 
 multipleOf
 ----------
@@ -149,9 +165,10 @@ MAX_PATTERN_LENGTH = 1_000
 # Real patterns nest groups 3 or 4 deep; the pattern analysis recurses once per level.
 MAX_PATTERN_GROUP_DEPTH = 16
 
-# Backtracking steps allowed for one search: Python's re runs about 10**8 simple steps a
-# second, so a search stays near 0.1 s at worst, and it cannot be interrupted.
-MAX_REGEX_WORK = 10_000_000
+# Estimated backtracking steps allowed for one search, which nothing can interrupt: fuzzing
+# measured at most 0.26 us a step (repeated groups, on a loaded 2-core machine), so a
+# search stays under about 0.25 s.
+MAX_REGEX_WORK = 1_000_000
 
 # Steps between two reads of the clock: a step is well under a microsecond, so the budget
 # is checked every few hundred microseconds and costs nothing measurable.
@@ -1187,11 +1204,13 @@ def _compile_pattern(source: str, pointer: str) -> tuple[Any, int | None]:
         raise refuse(f"longer than {MAX_PATTERN_LENGTH:,} characters")
     parsed = _parse_pattern(source, refuse)
     try:
-        regex = re.compile(parsed[2] if parsed is not None else source)
+        regex = re.compile(source)
     except Exception as exc:  # re.error, OverflowError, RecursionError, a Warning under -W error
         raise SchemaError(f"{pointer}: invalid pattern {_brief(source, 100)}: {exc}") from None
     if parsed is None:
         raise refuse("it could not be analysed")
+    if parsed[2] != source:  # "$" rewritten for ECMA 262
+        regex = re.compile(parsed[2])
     alternation, flags, _ = parsed
     tests = (re.IGNORECASE if "i" in flags else 0) | (re.DOTALL if "s" in flags else 0)
     _check_repeats(alternation, tests, refuse)
@@ -1201,7 +1220,7 @@ def _compile_pattern(source: str, pointer: str) -> tuple[Any, int | None]:
         cost = [MAX_REGEX_WORK + 1]
     if _evaluate(cost, 1) > MAX_REGEX_WORK:
         raise refuse(f"it could backtrack more than {MAX_REGEX_WORK:,} times on any string")
-    if len(cost) <= 2:
+    if len(cost) == 1:  # the cost does not grow with the string (^https?://)
         return regex, None
     low, high = 1, MAX_REGEX_WORK
     while low < high:  # the longest string whose estimated cost stays under the limit
@@ -1451,13 +1470,17 @@ def _delimited(alternation: list, tests: int) -> bool:
     return False
 
 
-_END = ((), True, False)
+# Follow sets are (atoms, end, unknown); end is False, _FINAL (only the end of the pattern
+# may follow: reaching it is a match) or _ANCHOR ("$" may follow: it can still fail).
+_FINAL, _ANCHOR = 1, 2
+_END = ((), _FINAL, False)
+_LOOK_END = ((), _ANCHOR, False)  # inside a lookaround, the end is no match yet
 
 # The analysis gives up (answers "unknown") past this many characters that may follow a
 # quantifier: that keeps it fast on hostile patterns.
 _MAX_FOLLOWERS = 16
 
-# A cost of degree 9 passes MAX_REGEX_WORK on strings of 6 characters: refused outright.
+# A cost of degree 9 passes MAX_REGEX_WORK on strings of 4 characters: refused outright.
 _MAX_DEGREE = 8
 
 
@@ -1468,29 +1491,29 @@ class _TooCostly(Exception):
 def _first(sequence: list, start: int, after: tuple) -> tuple:
     """Return (atoms, may end, unknown) that can begin ``sequence[start:]`` then ``after``."""
     atoms: list = []
-    unknown = end = False
+    unknown, end = False, 0
     for item in sequence[start:]:
         node = item[0]
         nullable = item[1] == 0
         if node[0] == "atom":
             atoms.append(node)
         elif node[0] == "zero":
-            end = end or node[1] == "end"
+            end = max(end, _ANCHOR if node[1] == "end" else 0)
             unknown = unknown or node[1] != "end"
             nullable = True
         elif node[1]:  # a lookaround: anything may come
             unknown = nullable = True
         else:
             for inner in node[2]:
-                found = _first(inner, 0, ((), False, False))
+                found = _first(inner, 0, ((), 0, False))
                 atoms.extend(found[0])
-                end, unknown = end or found[1], unknown or found[2]
+                end, unknown = max(end, found[1]), unknown or found[2]
                 nullable = nullable or all(_nullable(entry) for entry in inner)
         if not nullable or len(atoms) > _MAX_FOLLOWERS:
             break
     else:
         atoms += after[0]
-        end, unknown = end or after[1], unknown or after[2]
+        end, unknown = max(end, after[1]), unknown or after[2]
     # Past a few characters the answer is "unknown": it keeps the analysis linear.
     return atoms, end, unknown or len(atoms) > _MAX_FOLLOWERS
 
@@ -1510,17 +1533,24 @@ def _pattern_cost(alternation: list, flags: set, tests: int) -> list[int]:
     anchored = "m" not in flags and bool(top) and top[0][0] == ("zero", "start") and top[0][1] == 1
     ways: list = [[1]]
     work: list = [[1]]
-    _walk(alternation, _END, [], ways, work, tests)
+    final: list = []
+    _walk(alternation, _END, [], ways, work, tests, final)
     total = [0]
     for term in work:
         total = _add(total, term)
     for factor in ways:
         total = _multiply(total, factor)
-    return total if anchored else _multiply(total, [1, 1])
+    if not anchored:
+        total = _multiply(total, [1, 1])
+    for term in final:  # reached once at most: the search has succeeded
+        total = _add(total, term)
+    return total
 
 
-def _walk(alternation: list, after: tuple, arrivals: list, ways: list, work: list, tests: int) -> None:
-    """Sort each quantifier into ``ways`` (retried: multiplies) or ``work`` (adds)."""
+def _walk(alternation: list, after: tuple, arrivals: list, ways: list, work: list, tests: int,
+          final: list) -> None:
+    """Sort each quantifier into ``ways`` (retried: multiplies), ``work`` (adds, per start)
+    or ``final`` (nothing can fail after it: adds once)."""
     if len(alternation) > 1:
         ways.append([len(alternation)])
     for sequence in alternation:
@@ -1533,7 +1563,7 @@ def _walk(alternation: list, after: tuple, arrivals: list, ways: list, work: lis
             if node[0] == "group" and node[1]:  # a lookaround runs whole at each arrival
                 inner_ways: list = [[1]]
                 inner_work: list = [[1]]
-                _walk(node[2], _END, [], inner_ways, inner_work, tests)
+                _walk(node[2], _LOOK_END, [], inner_ways, inner_work, tests, inner_work)
                 term = [0]
                 for part in inner_work:
                     term = _add(term, part)
@@ -1545,13 +1575,18 @@ def _walk(alternation: list, after: tuple, arrivals: list, ways: list, work: lis
                 repeated = most is None or most > 1
                 inside = follows
                 if repeated:  # after one round comes another round, or what follows the group
-                    inner = _first([[node, 1, 1, False]], 0, ((), False, False))
-                    inside = (inner[0] + list(follows[0]), follows[1] or inner[1], follows[2] or inner[2])
-                _walk(node[2], inside, arrivals + [span] if repeated else arrivals, ways, work, tests)
+                    inner = _first([[node, 1, 1, False]], 0, ((), 0, False))
+                    inside = (inner[0] + list(follows[0]), max(follows[1], inner[1]), follows[2] or inner[2])
+                _walk(node[2], inside, arrivals + [span] if repeated else arrivals, ways, work, tests, final)
             if least != most:
                 guarded = not follows[2] and all(_disjoint(mine, theirs, tests)
                                                  for mine in _atoms(node) for theirs in follows[0])
-                (work if guarded else ways).append(span)
+                if not guarded:
+                    ways.append(span)
+                elif follows == ([], _FINAL, False):
+                    final.append(span)  # once reached, the search has matched: once per search
+                else:
+                    work.append(span)
 
 
 def _add(one: list[int], other: list[int]) -> list[int]:

@@ -173,7 +173,8 @@ def test_a_schema_that_contains_itself_is_refused():
     (r"[a--]", "a doubled '-' in a class reads as a set operation in Python; escape it"),
     (r"[a&&b]", "a doubled '&' in a class reads as a set operation in Python; escape it"),
     ("(" * 17 + "a" + ")" * 17, "groups nest deeper than 16 levels"),
-    (r"a*" * 9 + "b", "it could backtrack more than 10,000,000 times on any string"),
+    (r"a*" * 9 + "b", "it could backtrack more than 1,000,000 times on any string"),
+    (r"(a|b|c)" * 13, "it could backtrack more than 1,000,000 times on any string"),
 ])
 def test_patterns_that_could_run_away_are_refused(pattern, reason):
     assert refusal({"pattern": pattern}) == f"#/pattern: pattern {pattern!r} is refused: {reason}"
@@ -204,11 +205,11 @@ def test_an_invalid_pattern_is_named(pattern, problem):
 
 def test_a_polynomial_pattern_refuses_strings_past_its_limit():
     validator = Validator({"pattern": "[a-z]+$"})  # unanchored: quadratic
-    assert validator.errors("a" * 3_000 + "!") == ["$: '" + "a" * 56 + "... does not match '[a-z]+$'"]
+    assert validator.errors("a" * 900 + "!") == ["$: '" + "a" * 56 + "... does not match '[a-z]+$'"]
     with pytest.raises(SchemaError) as caught:
         validator.errors("a" * 40_000 + "!")
     assert str(caught.value) == ("pattern '[a-z]+$' is too costly to search in a string of 40,001 characters "
-                                 "(at most 3,160 for this pattern)")
+                                 "(at most 998 for this pattern)")
 
 
 def test_pattern_properties_are_bounded_too():
@@ -325,7 +326,7 @@ def test_the_budget_covers_long_unique_items_and_long_strings():
         Validator({"items": {"uniqueItems": True}}).errors([list(range(100_000))] * 200, timeout=0.05)
     assert str(caught.value) == BUDGET
     with pytest.raises(SchemaError) as caught:
-        Validator({"items": {"pattern": "^a*$"}}).errors(["a" * 1_000_000] * 10_000, timeout=0.05)
+        Validator({"items": {"pattern": "^a*$"}}).errors(["a" * 900_000] * 10_000, timeout=0.05)
     assert str(caught.value) == BUDGET
 
 
