@@ -409,6 +409,24 @@ def _escape(key: Any) -> str:
 _ACCEPT_CELL = [_accept]
 _REJECT_CELL = [_reject]
 
+class _Slot:
+    """Where a node's type check sits in its list of checks."""
+
+    __slots__ = ("entries", "index")
+
+    def __init__(self, entries: list, index: int) -> None:
+        self.entries = entries
+        self.index = index
+
+
+def _place(add: list, slot: _Slot | None, check: Callable) -> None:
+    """Add ``check``, or put it in place of the type check it includes."""
+    if slot is None:
+        add.append([check])
+    else:
+        slot.entries[slot.index] = [check]
+
+
 # Keywords whose subschemas apply to the same value, not to a part of it.
 _IN_PLACE = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
 
@@ -492,12 +510,15 @@ class _Compiler:
             target, where = self.resolve(schema["$ref"], pointer)
             entries.append(self.node(target, where))
             in_place.append(target)
-        _compile_type(schema, pointer, entries)
+        only = _compile_type(schema, pointer, entries)
+        # A lone "object", "array" or "string" type is checked by that kind's own check, at
+        # the place of the type check (one call less per value; same messages, same order).
+        slot = _Slot(entries, len(entries) - 1) if only in (dict, list, str) else None
         _compile_values(schema, pointer, entries)
         _compile_numbers(schema, pointer, entries)
-        _compile_strings(schema, pointer, entries)
-        self.compile_objects(schema, pointer, entries)
-        self.compile_arrays(schema, pointer, entries)
+        _compile_strings(schema, pointer, entries, slot if only is str else None)
+        self.compile_objects(schema, pointer, entries, slot if only is dict else None)
+        self.compile_arrays(schema, pointer, entries, slot if only is list else None)
         self.compile_combinators(schema, pointer, entries, in_place)
         children = [id(sub) for sub in in_place if type(sub) is dict]
         if children:
@@ -562,7 +583,7 @@ class _Compiler:
             raise SchemaError(f"{pointer}: {key!r} must be an object of schemas, not {_brief(value)}")
         return {name: self.node(sub, f"{pointer}/{key}/{_escape(name)}") for name, sub in value.items()}
 
-    def compile_objects(self, schema: dict, pointer: str, add: list) -> None:
+    def compile_objects(self, schema: dict, pointer: str, add: list, slot: _Slot | None) -> None:
         properties = self.schema_map(schema, "properties", pointer)
         patterns = [(_Pattern(name, f"{pointer}/patternProperties"), cell)
                     for name, cell in self.schema_map(schema, "patternProperties", pointer).items()]
@@ -577,11 +598,16 @@ class _Compiler:
         walk = bool(properties or patterns or forbid or extra_cell or names)
         if not (walk or required or low is not None or high is not None):
             return
+        typed = slot is not None
         simple = not patterns and names is None
         self.unwrap.append(properties)
 
         def check_object(value, path, run):
             if type(value) is not dict:
+                if typed:
+                    if run.probing:
+                        raise _Fail
+                    run.report(path, f"{_brief(value)} is not of type object")
                 return
             for name in required:
                 if name not in value:
@@ -637,9 +663,9 @@ class _Compiler:
                     extra_cell[0](item, where, run)
             if names is not None:
                 names[0](name, where, run)
-        add.append([check_object])
+        _place(add, slot, check_object)
 
-    def compile_arrays(self, schema: dict, pointer: str, add: list) -> None:
+    def compile_arrays(self, schema: dict, pointer: str, add: list, slot: _Slot | None) -> None:
         prefix = self.subschemas(schema, "prefixItems", pointer) if "prefixItems" in schema else []
         items = schema.get("items")
         rest = None
@@ -660,10 +686,15 @@ class _Compiler:
         walk = bool(prefix or rest or contains or unique)
         if not (walk or low is not None or high is not None):
             return
+        typed = slot is not None
         count = len(prefix)
 
         def check_array(value, path, run):
             if type(value) is not list:
+                if typed:
+                    if run.probing:
+                        raise _Fail
+                    run.report(path, f"{_brief(value)} is not of type array")
                 return
             size = len(value)
             if walk and size:
@@ -717,7 +748,7 @@ class _Compiler:
                 if run.probing:
                     raise _Fail
                 run.report(path, f"more than {most} items match 'contains'")
-        add.append([check_array])
+        _place(add, slot, check_array)
 
     def compile_combinators(self, schema: dict, pointer: str, add: list, in_place: list) -> None:
         for key in _IN_PLACE:
@@ -885,9 +916,10 @@ def _number(schema: dict, key: str, pointer: str) -> Any:
     raise SchemaError(f"{pointer}: {key!r} must be a number, not {_brief(value)}")
 
 
-def _compile_type(schema: dict, pointer: str, add: list) -> None:
+def _compile_type(schema: dict, pointer: str, add: list) -> Any:
+    """Add the check of ``type``; return its Python type when it names one kind only."""
     if "type" not in schema:
-        return
+        return None
     names = schema["type"]
     names = [names] if type(names) is str else names
     if type(names) is not list or not names or any(type(name) is not str for name in names):
@@ -901,8 +933,8 @@ def _compile_type(schema: dict, pointer: str, add: list) -> None:
     # JSON Schema: "integer" matches any number with a zero fractional part, 1.0 included.
     integral = "integer" in names and "number" not in names
     expected = " or ".join(names)
+    only = next(iter(kinds))
     if len(kinds) == 1 and not integral:
-        (only,) = kinds
 
         def check_type(value, path, run):
             if type(value) is not only:
@@ -919,6 +951,7 @@ def _compile_type(schema: dict, pointer: str, add: list) -> None:
                     raise _Fail
                 run.report(path, f"{_brief(value)} is not of type {expected}")
     add.append([check_type])
+    return only if len(kinds) == 1 and not integral else None
 
 
 def _compile_values(schema: dict, pointer: str, add: list) -> None:
@@ -1012,14 +1045,19 @@ def _compile_numbers(schema: dict, pointer: str, add: list) -> None:
     add.append([check_number])
 
 
-def _compile_strings(schema: dict, pointer: str, add: list) -> None:
+def _compile_strings(schema: dict, pointer: str, add: list, slot: _Slot | None) -> None:
     low, high = _count(schema, "minLength", pointer), _count(schema, "maxLength", pointer)
     pattern = _Pattern(schema["pattern"], f"{pointer}/pattern") if "pattern" in schema else None
     if low is None and high is None and pattern is None:
         return
+    typed = slot is not None
 
     def check_string(value, path, run):
         if type(value) is not str:
+            if typed:
+                if run.probing:
+                    raise _Fail
+                run.report(path, f"{_brief(value)} is not of type string")
             return
         if low is not None and len(value) < low:
             if run.probing:
@@ -1033,7 +1071,7 @@ def _compile_strings(schema: dict, pointer: str, add: list) -> None:
             if run.probing:
                 raise _Fail
             run.report(path, f"{_brief(value)} does not match {_brief(pattern.source, 100)}")
-    add.append([check_string])
+    _place(add, slot, check_string)
 
 
 # JSON values: equality, exact numbers, short descriptions

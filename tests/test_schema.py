@@ -231,6 +231,15 @@ def test_pattern_properties_property_names_and_additional_schema():
         "$.x-b: 1 is not of type string", "$.c: 2 is not of type boolean", "$.toolong: string longer than 5"]
 
 
+def test_several_problems_come_in_keyword_order():
+    assert Validator({"type": "string", "enum": ["a"], "minLength": 2}).errors(5) == [
+        "$: 5 is not of type string", "$: 5 is not one of ['a']"]
+    assert Validator({"type": "object", "const": {"a": 1}, "required": ["a"]}).errors([]) == [
+        "$: [] is not of type object", "$: [] is not {'a': 1}"]
+    assert Validator({"type": "array", "items": {"type": "object", "required": ["a"]}}).errors([1, {}]) == [
+        "$[0]: 1 is not of type object", "$[1]: required property 'a' is missing"]
+
+
 def test_limit_stops_the_validation_early():
     validator = Validator({"items": {"type": "string"}})
     assert validator.errors(list(range(10_000)), limit=3) == ["$[0]: 0 is not of type string",
