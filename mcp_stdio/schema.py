@@ -61,7 +61,7 @@ Each is a module constant, with the reason for its value beside it.
 * Time: ``errors()`` and ``is_valid()`` take ``timeout``, a budget in seconds (``None``, the
   default, disables it). The validator counts its steps (values visited, options tried,
   items compared) and reads the clock every :data:`CHECK_EVERY` steps and before each
-  search of a string over 1,000 characters; past the budget it raises
+  search whose estimated cost passes 1,000 steps; past the budget it raises
   ``SchemaError("validation did not finish within its budget of <timeout:g> s")``. It may
   overrun by one search (a few tenths of a second at worst). Combinators over recursive
   schemas can take time exponential in the depth of the instance (``anyOf`` of two
@@ -130,6 +130,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import time
 from fractions import Fraction
 from functools import lru_cache
@@ -174,8 +175,9 @@ MAX_REGEX_WORK = 1_000_000
 # is checked every few hundred microseconds and costs nothing measurable.
 CHECK_EVERY = 256
 
-# A string at least this long is searched only after a look at the clock.
-_LONG_STRING = 1_000
+# A search that may cost more steps than this is preceded by a look at the clock: between
+# two looks, CHECK_EVERY cheaper searches cost at most 256,000 steps (well under 0.1 s).
+_WATCH_WORK = 1_000
 
 # In the cost of a pattern, a bounded repeat wider than this counts as unbounded.
 _WIDE_REPEAT = 1_000
@@ -601,6 +603,10 @@ class _Compiler:
         typed = slot is not None
         simple = not patterns and names is None
         self.unwrap.append(properties)
+        # Steps: one per property, plus one per pattern it is matched against; a long
+        # "required" (the document allows 20,000 names) counts too.
+        per_key = 1 + len(patterns) + (names is not None)
+        fixed = len(required) if len(required) > 16 else 0
 
         def check_object(value, path, run):
             if type(value) is not dict:
@@ -609,6 +615,8 @@ class _Compiler:
                         raise _Fail
                     run.report(path, f"{_brief(value)} is not of type object")
                 return
+            if fixed:
+                run.left -= fixed
             for name in required:
                 if name not in value:
                     if run.probing:
@@ -618,7 +626,7 @@ class _Compiler:
                 depth = path[2] + 1
                 if depth > MAX_INSTANCE_DEPTH:
                     return _deeper(path, run)
-                run.left -= len(value)
+                run.left -= len(value) * per_key
                 if run.left <= 0:
                     run.tick()
                 if simple:
@@ -733,6 +741,9 @@ class _Compiler:
                 _check_contains(value, path, run)
 
         def _check_contains(value, path, run):
+            run.left -= len(value)
+            if run.left <= 0:
+                run.tick()
             found = 0
             for index, item in enumerate(value):
                 if _probe(contains, item, (path, index, path[2] + 1), run):
@@ -1208,9 +1219,12 @@ class _Pattern:
         if type(source) is not str:
             raise SchemaError(f"{pointer}: a pattern must be a string, not {_brief(source)}")
         self.source = source
-        self.regex, self.longest = _compile_pattern(source, pointer)
-        # Strings above ``watch`` characters are checked against ``longest`` and the clock.
-        self.watch = _LONG_STRING if self.longest is None else min(self.longest, _LONG_STRING)
+        self.regex, cost = _compile_pattern(source, pointer)
+        self.longest = _longest(cost, MAX_REGEX_WORK)
+        # A search of a string over ``watch`` characters may cost more than _WATCH_WORK
+        # steps: the clock is read first (and the string checked against ``longest``).
+        watch = _longest(cost, _WATCH_WORK)
+        self.watch = sys.maxsize if watch is None else watch
 
     def search(self, text: str, run: _Run) -> bool:
         if len(text) > self.watch:
@@ -1233,8 +1247,8 @@ _ASCII = [chr(code) for code in range(128)]
 # ("group", is_lookaround, alternation, source).
 
 
-def _compile_pattern(source: str, pointer: str) -> tuple[Any, int | None]:
-    """Return (compiled regex, longest string or None) for a pattern the rule accepts."""
+def _compile_pattern(source: str, pointer: str) -> tuple[Any, list[int]]:
+    """Return (compiled regex, cost polynomial) for a pattern the rule accepts."""
     def refuse(reason: str) -> SchemaError:
         return SchemaError(f"{pointer}: pattern {_brief(source, 100)} is refused: {reason}")
 
@@ -1258,16 +1272,23 @@ def _compile_pattern(source: str, pointer: str) -> tuple[Any, int | None]:
         cost = [MAX_REGEX_WORK + 1]
     if _evaluate(cost, 1) > MAX_REGEX_WORK:
         raise refuse(f"it could backtrack more than {MAX_REGEX_WORK:,} times on any string")
+    return regex, cost
+
+
+def _longest(cost: list[int], work: int) -> int | None:
+    """Return the longest string whose cost stays under ``work`` (-1: none; None: any)."""
+    if _evaluate(cost, 0) > work:
+        return -1
     if len(cost) == 1:  # the cost does not grow with the string (^https?://)
-        return regex, None
-    low, high = 1, MAX_REGEX_WORK
-    while low < high:  # the longest string whose estimated cost stays under the limit
+        return None
+    low, high = 0, work  # the leading coefficient is at least 1: cost(n) >= n
+    while low < high:
         middle = (low + high + 1) // 2
-        if _evaluate(cost, middle) <= MAX_REGEX_WORK:
+        if _evaluate(cost, middle) <= work:
             low = middle
         else:
             high = middle - 1
-    return regex, low
+    return low
 
 
 def _parse_pattern(source: str, refuse: Callable) -> tuple[list, set, str] | None:

@@ -330,6 +330,17 @@ def test_the_budget_covers_long_unique_items_and_long_strings():
     assert str(caught.value) == BUDGET
 
 
+def test_the_clock_is_read_before_any_costly_search():
+    # Between two reads of the clock, searches that cost 1,000 steps at most: 900 characters
+    # under "[a-z]+$" (quadratic) would cost 400 times that, so each is watched.
+    assert schema._Pattern("[a-z]+$", "#").watch == 30
+    assert schema._Pattern("^[A-Za-z0-9+/]*={0,2}$", "#").watch == 995
+    assert schema._Pattern("^https?://", "#").watch > 10 ** 9
+    with pytest.raises(SchemaError) as caught:
+        Validator({"items": {"pattern": "[a-z]+$"}}).errors(["a" * 900 + "!"] * 10_000, timeout=0.05)
+    assert str(caught.value) == BUDGET
+
+
 @pytest.mark.parametrize("arguments, message", [
     ({"timeout": -1}, "timeout must be a number of seconds or None, not -1"),
     ({"timeout": "1"}, "timeout must be a number of seconds or None, not '1'"),
