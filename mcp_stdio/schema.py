@@ -104,8 +104,8 @@ not anchored with ``^``, except for a quantifier that ends the pattern (reaching
 match). The pattern's longest string is the largest length whose cost stays under
 :data:`MAX_REGEX_WORK` (no limit when the cost does not grow with the length, as for
 ``^https?://`` or ``^[a-z]{1,64}$``). Searching a longer string raises
-``SchemaError("pattern '...' is too costly to search in a string of N characters (at most
-M for this pattern)")``. Examples: ``^[A-Za-z0-9+/]*={0,2}$`` 999,995 characters,
+``SchemaError("$.path: pattern '...' is too costly to search in a string of N characters
+(at most M for this pattern)")``. Examples: ``^[A-Za-z0-9+/]*={0,2}$`` 999,995 characters,
 ``^[a-z0-9]+(-[a-z0-9]+)*$`` 333,332, ``[a-z]+$`` 998, ``^([a-z]+\\.)*[a-z]+$`` 705,
 ``^\\S+@\\S+\\.\\S+$`` 98.
 
@@ -123,7 +123,9 @@ Discriminated unions
 An ``anyOf`` or ``oneOf`` whose options all set a ``const`` (or a one-value ``enum``) on the
 same property, directly or through ``$ref`` (MCP content blocks and requests, keyed by
 ``type`` and ``method``), looks at that property of an object instead of trying every
-option: same verdict, and when one option is chosen, its own errors are reported.
+option: same verdict, and when one option is chosen, its own errors are reported
+(``$.content[0].text: 5 is not of type string``). A value that is not an object, lacks the
+property, or has a value no option names gets the usual ``... matches none of anyOf``.
 """
 
 from __future__ import annotations
@@ -659,7 +661,7 @@ class _Compiler:
                 check(item, where, run)
             if type(name) is str:
                 for pattern, cell in patterns:
-                    if pattern.search(name, run):
+                    if pattern.search(name, where, run):
                         cell[0](item, where, run)
                         matched = True
             if not matched:
@@ -1078,7 +1080,7 @@ def _compile_strings(schema: dict, pointer: str, add: list, slot: _Slot | None) 
             if run.probing:
                 raise _Fail
             run.report(path, f"string longer than {high}")
-        if pattern is not None and not pattern.search(value, run):
+        if pattern is not None and not pattern.search(value, path, run):
             if run.probing:
                 raise _Fail
             run.report(path, f"{_brief(value)} does not match {_brief(pattern.source, 100)}")
@@ -1226,11 +1228,12 @@ class _Pattern:
         watch = _longest(cost, _WATCH_WORK)
         self.watch = sys.maxsize if watch is None else watch
 
-    def search(self, text: str, run: _Run) -> bool:
+    def search(self, text: str, path: tuple, run: _Run) -> bool:
+        """Return whether the pattern matches somewhere in ``text`` (at ``path``)."""
         if len(text) > self.watch:
             if self.longest is not None and len(text) > self.longest:
-                raise SchemaError(f"pattern {_brief(self.source, 100)} is too costly to search in a string of "
-                                  f"{len(text):,} characters (at most {self.longest:,} for this pattern)")
+                raise SchemaError(f"{_where(path)}: pattern {_brief(self.source, 100)} is too costly to search in a "
+                                  f"string of {len(text):,} characters (at most {self.longest:,} for this pattern)")
             run.tick()
         return self.regex.search(text) is not None
 
