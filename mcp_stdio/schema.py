@@ -434,6 +434,15 @@ def _place(add: list, slot: _Slot | None, check: Callable) -> None:
 # Keywords whose subschemas apply to the same value, not to a part of it.
 _IN_PLACE = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
 
+_VALUE_KEYWORDS = frozenset({"enum", "const"})
+_NUMBER_KEYWORDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"})
+_STRING_KEYWORDS = frozenset({"minLength", "maxLength", "pattern"})
+_OBJECT_KEYWORDS = frozenset({"properties", "patternProperties", "required", "additionalProperties",
+                              "propertyNames", "minProperties", "maxProperties"})
+_ARRAY_KEYWORDS = frozenset({"items", "prefixItems", "additionalItems", "contains", "minContains", "maxContains",
+                             "minItems", "maxItems", "uniqueItems"})
+_COMBINATOR_KEYWORDS = frozenset(_IN_PLACE)
+
 _JSON_TYPES: dict[str, tuple] = {
     "object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,),
     "null": (type(None),), "number": (int, float), "integer": (int,),
@@ -518,12 +527,19 @@ class _Compiler:
         # A lone "object", "array" or "string" type is checked by that kind's own check, at
         # the place of the type check (one call less per value; same messages, same order).
         slot = _Slot(entries, len(entries) - 1) if only in (dict, list, str) else None
-        _compile_values(schema, pointer, entries)
-        _compile_numbers(schema, pointer, entries)
-        _compile_strings(schema, pointer, entries, slot if only is str else None)
-        self.compile_objects(schema, pointer, entries, slot if only is dict else None)
-        self.compile_arrays(schema, pointer, entries, slot if only is list else None)
-        self.compile_combinators(schema, pointer, entries, in_place)
+        keys = schema.keys()  # most subschemas use a few keywords: skip the other groups
+        if not keys.isdisjoint(_VALUE_KEYWORDS):
+            _compile_values(schema, pointer, entries)
+        if not keys.isdisjoint(_NUMBER_KEYWORDS):
+            _compile_numbers(schema, pointer, entries)
+        if not keys.isdisjoint(_STRING_KEYWORDS):
+            _compile_strings(schema, pointer, entries, slot if only is str else None)
+        if not keys.isdisjoint(_OBJECT_KEYWORDS):
+            self.compile_objects(schema, pointer, entries, slot if only is dict else None)
+        if not keys.isdisjoint(_ARRAY_KEYWORDS):
+            self.compile_arrays(schema, pointer, entries, slot if only is list else None)
+        if not keys.isdisjoint(_COMBINATOR_KEYWORDS):
+            self.compile_combinators(schema, pointer, entries, in_place)
         children = [id(sub) for sub in in_place if type(sub) is dict]
         if children:
             self.in_place[id(schema)] = children
