@@ -1130,26 +1130,31 @@ _COMPILING = _Run(0, None)
 def _canon(value: Any, run: _Run, depth: int) -> Any:
     """Return a hashable form of ``value`` under JSON equality.
 
-    Strings and numbers stand for themselves (Python already has ``1 == 1.0`` with equal
-    hashes), booleans become markers that equal no number, arrays tuples, objects
+    Strings, numbers and null stand for themselves (Python already has ``1 == 1.0`` with
+    equal hashes), booleans become markers that equal no number, arrays tuples, objects
     frozensets of (key, value) pairs. Raises _TooDeep past ``depth`` levels of containers.
     """
     kind = type(value)
-    if kind is str or kind is int or kind is float or value is None:
+    if kind in _PLAIN:
         return value
     if kind is bool:
         return _TRUE if value else _FALSE
-    if kind is list or kind is dict:
-        if depth <= 0:
-            raise _TooDeep
-        run.left -= len(value)
-        if run.left <= 0:
-            run.tick()
-        if kind is list:
-            return tuple([_canon(item, run, depth - 1) for item in value])
-        return frozenset([(key if type(key) is str else _Opaque(key), _canon(item, run, depth - 1))
-                          for key, item in value.items()])
-    return _Opaque(value)
+    if kind is not list and kind is not dict:
+        return _Opaque(value)
+    if value and depth <= 0:
+        raise _TooDeep
+    run.left -= len(value)
+    if run.left <= 0:
+        run.tick()
+    depth -= 1
+    # Plain items are inlined: most leaves then cost no call.
+    if kind is list:
+        return tuple([item if type(item) in _PLAIN else _canon(item, run, depth) for item in value])
+    return frozenset([(key if type(key) is str else _Opaque(key),
+                       item if type(item) in _PLAIN else _canon(item, run, depth)) for key, item in value.items()])
+
+
+_PLAIN = frozenset({str, int, float, type(None)})
 
 
 def _kind(value: Any) -> Any:
