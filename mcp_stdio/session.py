@@ -250,8 +250,9 @@ class Endpoint:
         Returns:
             The notification bytes, or ``None`` if the request was not pending.
         """
-        if self.forget(msg_id) is None:
+        if msg_id not in self._pending:
             return None
+        self.forget(msg_id)
         return self.send_notification("notifications/cancelled", _cancel_params(msg_id, reason))
 
     def forget(self, msg_id: int | str) -> Any:

@@ -117,36 +117,56 @@ def test_the_checker_catches_a_bad_message():
 def test_everything_the_client_and_reference_server_write_validates(version):
     # Imported here: this test drives the protocol core; the rest of the module needs only
     # the validator, and must not break when the core moves.
-    from mcp_stdio.server import build_reference_server
-    from mcp_stdio.session import ClientSession
+    import subprocess
+
+    from mcp_stdio.client_session import ClientSession
+
+    from .helpers import CHILD_ENV, REFERENCE
 
     checker = spec.checker(version)
-    client = ClientSession(supported_versions=(version,))
-    server = build_reference_server()
+    client = ClientSession({"name": "t", "version": "1"}, {}, protocol="handshake", handshake_versions=(version,))
+    server = subprocess.Popen(REFERENCE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=dict(CHILD_ENV, PATH=""))
     sent_by_client: list[bytes] = []
     methods: dict = {}
 
-    def exchange(data: bytes) -> list:
+    def exchange(data: bytes) -> None:
         sent_by_client.append(data)
+        wanted = 0
         for message in spec.lines(data):
             if "method" in message and "id" in message:
                 methods[message["id"]] = message["method"]
-        answer = server.receive(data)
-        for message in spec.lines(answer):
+                wanted += 1
+        server.stdin.write(data)
+        server.stdin.flush()
+        while wanted:
+            line = server.stdout.readline()
+            message = json.loads(line)
             assert checker.errors(message, methods.get(message.get("id"))) == [], message
-        return client.receive_data(answer)
+            wanted -= "method" not in message
+            client.receive_data(line)
+        more = client.data_to_send()
+        if more:
+            exchange(more)
 
-    _, data = client.initialize({"name": "t", "version": "1"}, {})
-    exchange(data)
-    exchange(client.send_initialized())
-    exchange(client.send_request("ping")[1])
-    exchange(client.send_request("tools/list")[1])
-    exchange(client.send_request("tools/call", {"name": "echo", "arguments": {"text": "é"}})[1])
-    exchange(client.send_request("tools/call", {"name": "add", "arguments": {"a": 1}})[1])
-    exchange(client.send_request("tools/call", {"name": "nope"})[1])
-    exchange(client.send_request("unknown/method")[1])
-    msg_id, data = client.send_request("tools/call", {"name": "sleep", "arguments": {"seconds": 0}})
-    exchange(client.cancel(msg_id, "because"))
+    try:
+        exchange(client.start())
+        assert client.version == version
+        exchange(client.send_request("ping")[1])
+        exchange(client.send_request("tools/list")[1])
+        exchange(client.send_request("tools/call", {"name": "echo", "arguments": {"text": "é"}})[1])
+        exchange(client.send_request("tools/call", {"name": "add", "arguments": {"a": 1}})[1])
+        exchange(client.send_request("tools/call", {"name": "nope"})[1])
+        exchange(client.send_request("unknown/method")[1])
+        msg_id, data = client.send_request("tools/call", {"name": "sleep", "arguments": {"seconds": 5}})
+        sent_by_client.append(data)
+        server.stdin.write(data + client.cancel(msg_id, "because"))
+        server.stdin.flush()
+        exchange(client.send_request("ping")[1])  # answered; the cancelled call never is
+    finally:
+        server.stdin.close()
+        server.stdout.read()
+        server.stdout.close()
+        server.wait(10)
     for data in sent_by_client:
         for message in spec.lines(data):
             if message.get("method") == "unknown/method":
