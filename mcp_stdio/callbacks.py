@@ -216,7 +216,8 @@ class Callbacks:
                 capabilities["sampling"] = {}
             if self.elicitation is not None:
                 capabilities["elicitation"] = {"form": {}, "url": {}}
-            tasks = {area: {name: {}} for method, (area, name) in TASK_METHODS.items() if self.handles(method)}
+            tasks: dict[str, dict] = {area: {name: {}} for method, (area, name) in TASK_METHODS.items()
+                                      if self.handles(method)}
             if tasks:
                 # MCP 2025-11-25, basic/utilities/tasks: task augmentation "is subject to
                 # capability negotiation".

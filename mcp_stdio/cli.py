@@ -572,18 +572,18 @@ async def _run_group(args: argparse.Namespace, configs: dict[str, ServerConfig],
             first = next(iter(group.clients.values()), None)
             try:
                 code = await _act(first, args, out, group)
-            except _Failed as exc:
-                print(f"error: {escape_text(exc)}", file=sys.stderr)
+            except _Failed as failure:
+                print(f"error: {escape_text(failure)}", file=sys.stderr)
                 code = EXIT_TOOL_ERROR
-            except (errors.MCPStdioError, Malformed) as exc:
+            except (errors.MCPStdioError, Malformed) as error:
                 # A call routed to one server: its failure, reported as in single mode.
-                print(_message(exc, args.verbose, args.protocol), file=sys.stderr)
-                code = _status(exc)
+                print(_message(error, args.verbose, args.protocol), file=sys.stderr)
+                code = _status(error)
             if args.action == "call":
                 return code  # the routed call's own status: the other servers were only listed
-            for name, exc in group.errors.items():
+            for name, problem in group.errors.items():
                 if name not in started:
-                    failed(name, exc)
+                    failed(name, problem)
             return status or code
         collected: dict = {}
         for name, client in group.clients.items():

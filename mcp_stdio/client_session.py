@@ -246,9 +246,11 @@ class ClientSession(Endpoint):
         answer_id = message.answer_id
         if answer_id in self._discover_ids or (answer_id is not None and answer_id == self._initialize_id):
             del self._pending[answer_id]  # type: ignore[arg-type]
-            method = "server/discover" if answer_id in self._discover_ids else "initialize"
-            self._discover_ids.pop(answer_id, None)  # type: ignore[arg-type]
-            self._fail(events, f"answered {method} with a malformed message: {message.reason}")
+            if self._discover_ids.pop(answer_id, None) is not None:  # type: ignore[arg-type]
+                self._step("discover_malformed", events, f"server/discover answer: {message.reason}")
+            else:
+                self._initialize_id = None
+                self._step("initialize_malformed", events, f"initialize answer: {message.reason}")
             return
         super()._invalid(message, events)
 
@@ -302,14 +304,14 @@ class ClientSession(Endpoint):
         problems = shapes.check_result(asked, "server/discover", result)
         if problems:
             return "discover_malformed", "server/discover result: " + "; ".join(problems)
-        supported = result.get("supportedVersions")
-        version = lifecycle.mutual_version(supported)
+        offered = result["supportedVersions"]
+        version = lifecycle.mutual_version(offered)
         if version is not None:
             return "discover_ok", (version, result)
-        error = UnsupportedProtocolVersion(supported, MODERN_VERSIONS + self.handshake_versions, lifecycle.MODERN)
-        if lifecycle.mutual_version(supported, self.handshake_versions) is not None:
-            return "discover_refused", error
-        return "discover_unsupported", error
+        unsupported = UnsupportedProtocolVersion(offered, MODERN_VERSIONS + self.handshake_versions, lifecycle.MODERN)
+        if lifecycle.mutual_version(offered, self.handshake_versions) is not None:
+            return "discover_refused", unsupported
+        return "discover_unsupported", unsupported
 
     def _initialize_outcome(self, message: Response | ErrorResponse) -> tuple[str, Any]:
         """Classify an answer to initialize: (probe input, what goes with it).
@@ -349,9 +351,9 @@ class ClientSession(Endpoint):
         self.probe, actions = transition
         for action in actions:
             if action == "adopt":
-                self._adopt(lifecycle.MODERN, *detail, events)
+                self._adopt(lifecycle.MODERN, detail[0], detail[1], events)
             elif action == "complete":
-                self._adopt(lifecycle.HANDSHAKE, *detail, events)
+                self._adopt(lifecycle.HANDSHAKE, detail[0], detail[1], events)
             elif action == "initialize":
                 self._send_initialize()
                 why = "no answer in time" if what == "probe_timeout" else f"a refusal ({detail})"

@@ -11,7 +11,8 @@ The tree::
     │   └── MessageTooLarge           the peer wrote a line over ``max_message_size``
     ├── ProtocolError
     │   ├── LocalProtocolError        we were asked to do something the protocol forbids
-    │   │   └── CapabilityError       the peer did not declare the capability a method needs
+    │   │   ├── CapabilityError       the peer did not declare the capability a method needs
+    │   │   └── UnknownTool           a group has no tool of that name (also a KeyError)
     │   └── RemoteProtocolError       the peer broke the protocol (a malformed answer...)
     ├── SchemaError                   a JSON Schema is malformed, unsupported, or too costly
     ├── RequestError                  a JSON-RPC error object (raise it to answer with it)
@@ -47,6 +48,7 @@ __all__ = [
     "LocalProtocolError",
     "RemoteProtocolError",
     "CapabilityError",
+    "UnknownTool",
     "SchemaError",
     "RequestError",
     "RemoteError",
@@ -277,6 +279,12 @@ class CapabilityError(LocalProtocolError):
 
 class RemoteProtocolError(ProtocolError):
     """The peer broke the protocol: a malformed message, a result of the wrong shape..."""
+
+
+class UnknownTool(LocalProtocolError, KeyError):
+    """A group was asked for a tool that none of its servers offers (also a ``KeyError``)."""
+
+    __str__ = Exception.__str__  # the message, not KeyError's quoted repr
 
 
 class SchemaError(MCPStdioError, ValueError):

@@ -49,7 +49,8 @@ class Event:
     __slots__ = ()
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r:.80}" for name in self.__slots__)
+        names: tuple[str, ...] = self.__slots__  # type: ignore[assignment]
+        fields = ", ".join(f"{name}={getattr(self, name)!r:.80}" for name in names)
         return f"{type(self).__name__}({fields})"
 
 

@@ -76,7 +76,7 @@ class LineFramer:
         """Return how many bytes of an unfinished line are held."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> list[bytes | Oversized]:
+    def feed(self, data: bytes) -> list[bytes | bytearray | Oversized]:
         """Add bytes from the stream and return the lines they complete.
 
         Each item of the result is either a line (``bytes``, or for a line of 64 KiB or
@@ -94,7 +94,7 @@ class LineFramer:
             self._discarding = False
             data = data[end + 1:]
         buf = self._buf
-        out: list[bytes | Oversized] = []
+        out: list[bytes | bytearray | Oversized] = []
         if not buf:
             # Fast path: nothing pending, so lines can be cut from data itself.
             start = 0

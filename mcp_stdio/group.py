@@ -35,7 +35,8 @@ from typing import Any
 
 from .client import Client
 from .config import ServerConfig, load_config, parse_config
-from .errors import ConfigError, RemoteProtocolError
+from .errors import ConfigError, RemoteProtocolError, UnknownTool
+from .types import CallToolResult
 
 __all__ = ["ClientGroup", "connect_all", "DEFAULT_MAX_CONCURRENT_STARTS"]
 
@@ -200,11 +201,12 @@ class ClientGroup:
         self._routes = routes
         return tools
 
-    async def call_tool(self, name: str, arguments: dict | None = None, **options: Any) -> dict:
+    async def call_tool(self, name: str, arguments: dict | None = None, **options: Any) -> CallToolResult:
         """Call ``<server><separator><tool>`` on its server.
 
         Raises:
-            KeyError: no running server offers a tool of that name.
+            UnknownTool: no running server offers a tool of that name (it is also a
+                ``KeyError``).
         """
         if name not in self._routes:
             await self.list_tools()
@@ -215,7 +217,7 @@ class ClientGroup:
                 why = f": server {server!r} failed: {self.errors[server]}"
             elif server in self.skipped:
                 why = f": server {server!r} was skipped ({self.skipped[server]})"
-            raise KeyError(f"no tool {name!r} in this group (tools are named server{self.separator}tool){why}")
+            raise UnknownTool(f"no tool {name!r} in this group (tools are named server{self.separator}tool){why}")
         server, tool = self._routes[name]
         return await self.clients[server].call_tool(tool, arguments, **options)
 

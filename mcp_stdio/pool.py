@@ -464,7 +464,8 @@ class Pool:
     async def _subscribe(self, agent: Agent, uri: str, timeout: Any) -> None:
         entry = self._subscribed.get(uri)
         if entry is None:
-            member = self._pick() or (self._ready() or [None])[0]
+            ready = self._ready()
+            member = self._pick() or (ready[0] if ready else None)
             if member is None:
                 raise ClientClosedError("no member of the pool is ready")
             await member.subscribe_resource(uri, timeout=timeout)
@@ -484,9 +485,9 @@ class Pool:
                 await entry[0].unsubscribe_resource(uri, timeout=timeout)
 
 
-def _expire_turn(turn: asyncio.Future, method: str, timeout: float) -> None:
+def _expire_turn(turn: asyncio.Future, method: str, timeout: float | None) -> None:
     if not turn.done():
-        turn.set_exception(RequestTimeout(method, timeout))
+        turn.set_exception(RequestTimeout(method, timeout or 0.0))
 
 
 async def _agent_handled(params: dict) -> Any:  # pragma: no cover - the pool routes instead

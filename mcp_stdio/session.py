@@ -502,14 +502,14 @@ class Endpoint:
         last = self._progress.get(token) if jsonrpc.is_valid_id(token) else None  # type: ignore[arg-type]
         if last is None:
             return  # not one of ours, or already answered: dropped, as the spec allows
-        progress = params.get("progress")
+        progress: Any = params.get("progress")
         if type(progress) not in (int, float):
             events.append(MessageRejected(f"notifications/progress: progress {progress!r:.40} is not a number",
                                           "notifications/progress"))
             return
         # basic/utilities/progress: "The progress value MUST increase with each
         # notification, even if the total is unknown."
-        if progress <= last:
+        if progress <= last:  # type: ignore[operator]
             events.append(MessageRejected(f"notifications/progress: progress went from {last} to {progress}; "
                                           "it must increase", "notifications/progress"))
             return

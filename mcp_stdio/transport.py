@@ -467,7 +467,7 @@ class ChildTransport:
 
 def proc_stats() -> list[tuple[int, bytes, int, int]]:
     """Return ``(pid, state, ppid, pgrp)`` of every process, from /proc (empty without it)."""
-    found = []
+    found: list[tuple[int, bytes, int, int]] = []
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -550,9 +550,9 @@ def _set_done(future: asyncio.Future) -> None:
         future.set_result(None)
 
 
-def _spawn_reason(exc: OSError, program: str, cwd: object) -> str:
+def _spawn_reason(exc: OSError, program: str, cwd: str | os.PathLike | None) -> str:
     if isinstance(exc, FileNotFoundError):
-        if cwd is not None and not os.path.isdir(os.fspath(cwd)):  # type: ignore[arg-type]
+        if cwd is not None and not os.path.isdir(os.fspath(cwd)):
             return f"working directory {cwd!r} does not exist"
         if os.sep in program:
             return "no such file"

@@ -107,16 +107,16 @@ class _Writer(asyncio.BaseProtocol):
 class _FileWriter:
     """Stands in for a pipe transport when stdout is a regular file (never full)."""
 
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
+    def __init__(self, file: Any) -> None:
+        self._file = file
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._file.fileno(), view):]
 
     def close(self) -> None:
-        pass
+        self._file.close()
 
 
 class Connection:
@@ -236,12 +236,12 @@ class Connection:
         loop = self._loop
         assert loop is not None
         pipe = os.fdopen(os.dup(fd), "wb", buffering=0)
+        transport: Any
         try:
             transport, _ = await loop.connect_write_pipe(lambda: _Writer(self), pipe)
         except ValueError:  # a regular file: writes never wait
-            transport = _FileWriter(pipe.fileno())
-            self._file_keepalive = pipe
-        self.outbound.attach(transport)  # type: ignore[arg-type]
+            transport = _FileWriter(pipe)
+        self.outbound.attach(transport)
         return transport
 
     async def _open_reader(self, fd: int) -> Any:
