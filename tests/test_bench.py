@@ -53,6 +53,7 @@ def test_quick_all_reports_every_group_and_test(quick_run):
     _, document, done = quick_run
     assert document["schema"] == "mcp_stdio.bench/1"
     assert set(document["results"]) == set(EXPECTED_TESTS)
+    assert document["errors"] == {}
     for group, tests in EXPECTED_TESTS.items():
         assert set(document["results"][group]) - {"_group"} == tests, group
     assert document["settings"]["quick"] is True
@@ -154,6 +155,37 @@ def test_cli_exits_nonzero_naming_each_regression(tmp_path):
     done = bench_cli("startup", "--quick", "--quiet", "--out", str(tmp_path), "--baseline", str(path), check=False)
     assert done.returncode == 1
     assert "REGRESSION startup.spawn_to_ready.ready_ratio_p50: " in done.stderr
+
+
+def test_a_group_that_cannot_run_is_an_error_in_the_summary_and_the_exit_status(tmp_path, monkeypatch, capsys):
+    from mcp_stdio.bench import __main__ as command, faults
+
+    monkeypatch.setattr(faults, "SERVERS", tmp_path / "nowhere")
+    status = command.main(["faults", "--quiet", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert status == 1
+    reason = (f"FileNotFoundError: the fault servers are missing from {tmp_path / 'nowhere'} "
+              "(copy the whole mcp_stdio/ folder)")
+    assert f"   ERROR  group faults could not run: {reason}" in out.splitlines()
+    assert "ERROR: 1 group(s) could not run: faults" in err
+    document = json.loads(next(tmp_path.glob("bench-*.json")).read_text())
+    assert document["errors"] == {"faults": reason}
+
+
+def test_the_fault_servers_are_in_the_package_one_per_file_with_a_one_line_docstring():
+    import ast
+    import re
+
+    from mcp_stdio.bench import faults
+    from mcp_stdio.bench.servers import SERVERS
+
+    assert SERVERS == ROOT / "mcp_stdio" / "bench" / "servers"
+    used = set(re.findall(r'self\.cmd\("(\w+)"', (ROOT / "mcp_stdio" / "bench" / "faults.py").read_text()))
+    assert used and all((SERVERS / f"{name}.py").is_file() for name in used)
+    for path in set(SERVERS.glob("*.py")) - {SERVERS / "__init__.py"}:
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+        assert docstring and "\n" not in docstring, path.name
+    assert faults.SERVERS == SERVERS
 
 
 def test_unknown_group_is_a_usage_error(tmp_path):

@@ -14,7 +14,7 @@ from mcp_stdio.cli import strip_control
 from mcp_stdio.config import load_config, parse_config
 from mcp_stdio.errors import ConfigError
 
-from .helpers import CHILD_ENV, REFERENCE, ROOT, run, server
+from .helpers import CHILD_ENV, REFERENCE, ROOT, SERVERS, run, server
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -73,7 +73,7 @@ def test_read_prompt_and_ping():
 def test_failures_have_clear_messages_and_exit_codes_without_tracebacks():
     missing = cli("--", "mcp-stdio-no-such-program", check_rc=3)
     assert missing.stderr == "error: cannot start 'mcp-stdio-no-such-program': command not found on PATH\n"
-    early = cli("--", sys.executable, str(ROOT / "tests" / "servers" / "exit_early.py"), check_rc=3)
+    early = cli("--", sys.executable, str(SERVERS / "exit_early.py"), check_rc=3)
     assert "exited with status 3 before answering initialize" in early.stderr
     assert "fatal: configuration file missing" in early.stderr  # the stderr tail
     slow = cli("--timeout", "0.3", "call", "sleep", "seconds=5", *SERVER, check_rc=4)
@@ -244,7 +244,7 @@ def test_group_starts_many_isolates_failures_routes_calls_and_totals(tmp_path):
     config = {"mcpServers": {
         "one": {"command": sys.executable, "args": ["-m", "mcp_stdio.server"], "env": CHILD_ENV},
         "two": {"command": sys.executable, "args": ["-m", "mcp_stdio.server"], "env": CHILD_ENV},
-        "broken": {"command": sys.executable, "args": [str(ROOT / "tests" / "servers" / "exit_early.py")]},
+        "broken": {"command": sys.executable, "args": [str(SERVERS / "exit_early.py")]},
         "off": {"command": "nothing", "disabled": True},
     }}
     path = tmp_path / "mcp.json"
