@@ -85,8 +85,7 @@ class _Cases:
         return f"{failed}/50 failed with 'server exited with status 7'", failed == 50
 
     async def killed_while_frozen(self):
-        client = mcp_stdio.connect([sys.executable, "-m", "mcp_stdio.server"],
-                                   env={"PYTHONPATH": str(self.folder.parent.parent)})
+        client = mcp_stdio.connect(mcp_stdio.reference_server_command())
         await client.start()
         os.kill(client.pid, signal.SIGSTOP)
         calls = [asyncio.ensure_future(client.call_tool("echo", {"text": "x"})) for _ in range(100)]
