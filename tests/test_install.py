@@ -164,7 +164,8 @@ def test_the_unpacked_sdist_collects_every_test_and_runs_some(sdist, tmp_path):
     last = collected.stdout.splitlines()[-1]
     assert "ERROR" not in collected.stdout and "error" not in last and " tests collected" in last, last
     subset = ["tests/test_framing.py", "tests/test_faults.py",
-              "tests/test_readme.py::test_ci_runs_the_readme_install_and_test_commands_as_written", "tests/test_long_runs.py::test_fuzzer_is_reproducible_from_its_seed"]
+              "tests/test_readme.py::test_ci_runs_the_readme_install_and_test_commands_as_written",
+              "tests/test_long_runs.py::test_fuzzer_is_reproducible_from_its_seed"]
     ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *subset],
                          capture_output=True, text=True, cwd=top, env=env, timeout=600)
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr
