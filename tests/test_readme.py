@@ -102,3 +102,15 @@ def test_readme_defaults_match_the_code():
         assert f"``{name}``" in README
 
 
+
+
+def test_tox_fails_rather_than_skips_a_missing_interpreter():
+    import configparser
+
+    tox = configparser.ConfigParser()
+    tox.read(ROOT / "tox.ini", encoding="utf-8")
+    assert tox["tox"]["skip_missing_interpreters"] == "false"
+    envs = [name.strip() for name in tox["tox"]["envlist"].split(",")]
+    assert envs[:5] == ["py39", "py310", "py311", "py312", "py313"]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "--skip-missing-interpreters=false -e py39,py310,py311,py312,py313,lint" in ci
