@@ -56,7 +56,8 @@ def test_importing_the_package_loads_no_third_party_module_and_no_asyncio():
 
 def test_public_api():
     assert set(mcp_stdio.__all__) == {
-        "__version__", "connect", "Client", "DEFAULT_TIMEOUT", "connect_all", "ClientGroup", "tool_text", "is_error",
+        "__version__", "reference_server_command",
+        "connect", "Client", "DEFAULT_TIMEOUT", "connect_all", "ClientGroup", "tool_text", "is_error",
         "MCPStdioError", "StartError", "SpawnError", "UnsupportedProtocolVersion", "ConnectionClosed",
         "ServerExited", "MessageTooLarge", "ProtocolError", "LocalProtocolError", "RemoteProtocolError",
         "CapabilityError", "RemoteError", "RequestTimeout", "ClientClosedError", "ConfigError",
