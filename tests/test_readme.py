@@ -113,4 +113,4 @@ def test_tox_fails_rather_than_skips_a_missing_interpreter():
     envs = [name.strip() for name in tox["tox"]["envlist"].split(",")]
     assert envs[:5] == ["py39", "py310", "py311", "py312", "py313"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "--skip-missing-interpreters=false -e py39,py310,py311,py312,py313,lint" in ci
+    assert "--skip-missing-interpreters=false -e py39,py310,py311,py312,py313,lint " in ci
