@@ -40,6 +40,7 @@ def bench_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, timeout=600, check=check)
 
 
+# The tests of this run are marked slow: CI runs them once, tox on each interpreter does not.
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
@@ -49,6 +50,7 @@ def quick_run(tmp_path_factory):
     return out, json.loads(result_file.read_text()), done
 
 
+@pytest.mark.slow
 def test_quick_all_reports_every_group_and_test(quick_run):
     _, document, done = quick_run
     assert document["schema"] == "mcp_stdio.bench/1"
@@ -61,6 +63,7 @@ def test_quick_all_reports_every_group_and_test(quick_run):
     assert document["machine"]["python"] == sys.version.split()[0]
 
 
+@pytest.mark.slow
 def test_the_servers_counted_every_handshake(quick_run):
     _, document, done = quick_run
     handshakes = document["handshakes"]
@@ -70,6 +73,7 @@ def test_the_servers_counted_every_handshake(quick_run):
     assert f"handshakes performed {handshakes['performed']}, counted by the servers" in done.stdout
 
 
+@pytest.mark.slow
 def test_measurements_are_real_numbers(quick_run):
     _, document, _ = quick_run
     results = document["results"]
@@ -89,6 +93,7 @@ def test_measurements_are_real_numbers(quick_run):
     assert probe["estimated_capacity"] > 0
 
 
+@pytest.mark.slow
 def test_fault_matrix_is_complete_and_clean(quick_run):
     from mcp_stdio.bench.faults import CASES
 
@@ -101,6 +106,7 @@ def test_fault_matrix_is_complete_and_clean(quick_run):
     assert "3. SIGKILL while frozen, 100 pending" in done.stdout
 
 
+@pytest.mark.slow
 def test_checks_cover_every_target(quick_run):
     _, document, _ = quick_run
     names = [c["name"] for c in document["checks"]]
@@ -111,6 +117,7 @@ def test_checks_cover_every_target(quick_run):
             assert check["status"] == "not measured"
 
 
+@pytest.mark.slow
 def test_report_has_summary_tables_sizing_and_valid_svg(quick_run):
     out, _, done = quick_run
     report = (out / "report.md").read_text()
@@ -124,6 +131,7 @@ def test_report_has_summary_tables_sizing_and_valid_svg(quick_run):
         assert root.findall(".//{http://www.w3.org/2000/svg}polyline")
 
 
+@pytest.mark.slow
 def test_progress_goes_to_stderr_as_plain_lines_off_a_terminal(quick_run):
     _, _, done = quick_run
     lines = done.stderr.splitlines()
@@ -132,6 +140,7 @@ def test_progress_goes_to_stderr_as_plain_lines_off_a_terminal(quick_run):
     assert "\r" not in done.stderr
 
 
+@pytest.mark.slow
 def test_baseline_round_trip_and_regression_detection(quick_run, tmp_path):
     out, document, _ = quick_run
     baseline = json.loads((out / "baseline.json").read_text())
