@@ -1,13 +1,12 @@
 """The README's quick start: talk to the reference server."""
 
 import asyncio
-import sys
 
 import mcp_stdio
 
 
 async def main():
-    command = [sys.executable, "-m", "mcp_stdio.server"]  # the reference server
+    command = mcp_stdio.reference_server_command()  # argv of the reference server
     async with mcp_stdio.connect(command) as client:
         print(client.server_info["name"], client.protocol_version)
         tools = await client.list_tools()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import spec
 from .helpers import fd_targets, live_children, open_fds, wait_until
 
 
@@ -19,3 +20,7 @@ def no_leaks():
     after_fds = open_fds()
     new = after_fds - before_fds
     assert not new, f"file descriptors left open: {fd_targets(new)}"
+
+
+def pytest_report_header(config):
+    return spec.describe()

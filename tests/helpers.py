@@ -8,10 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+from mcp_stdio.bench.servers import SERVERS
 from mcp_stdio.transport import proc_stats
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = Path(__file__).resolve().parent / "servers"
 
 # Children get the allow-listed environment; PYTHONPATH makes the checkout importable in
 # them whether or not mcp_stdio is installed.
@@ -21,7 +21,7 @@ REFERENCE = [sys.executable, "-m", "mcp_stdio.server"]
 
 
 def server(name: str, *args: str) -> list[str]:
-    """Return the command of the misbehaving server tests/servers/<name>.py."""
+    """Return the command of the misbehaving server mcp_stdio/bench/servers/<name>.py."""
     return [sys.executable, str(SERVERS / f"{name}.py"), *args]
 
 

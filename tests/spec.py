@@ -1,21 +1,75 @@
-"""Check messages against the official MCP JSON schemas in ../shared/mcp-spec/, with the
-library's own validator (mcp_stdio.schema)."""
+"""Check messages against the official MCP JSON schemas, with the library's own validator
+(mcp_stdio.schema).
+
+The schemas are the ``schema/`` folder of the specification repository
+(modelcontextprotocol/modelcontextprotocol): ``<version>/schema.json`` for each version and
+``2026-07-28/examples/``. This module is the one place that knows where they are:
+``MCP_SPEC_DIR`` names the folder; without it, ``../shared/mcp-spec`` beside the checkout is
+used when it exists. Without either, the tests that need the schemas skip (``required``) and
+the fixtures that validate every written message validate nothing; a ``MCP_SPEC_DIR`` that is
+set but incomplete fails those tests instead, so that CI cannot skip them by mistake.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache  # functools.cache needs 3.9+; lru_cache reads the same
+from pathlib import Path
+
+import pytest
 
 from mcp_stdio.schema import Validator
 
 from .helpers import ROOT
 
-SPEC = ROOT.parent / "shared" / "mcp-spec"
 VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
 
 
+def _spec_dir() -> Path | None:
+    configured = os.environ.get("MCP_SPEC_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    default = ROOT.parent / "shared" / "mcp-spec"
+    return default if default.is_dir() else None
+
+
+SPEC_DIR = _spec_dir()
+
+REASON = ("the official MCP schemas are not here: set MCP_SPEC_DIR to the schema/ folder of "
+          "modelcontextprotocol/modelcontextprotocol (README, Development)")
+
+
 def available() -> bool:
-    return (SPEC / "2025-11-25" / "schema.json").is_file()
+    """Return whether the schemas are to be used: found, or named by ``MCP_SPEC_DIR``."""
+    return SPEC_DIR is not None
+
+
+def path(*parts: str) -> Path:
+    """Return a file of the specification folder; fail clearly if it is missing."""
+    if SPEC_DIR is None:
+        pytest.skip(REASON)
+    found = SPEC_DIR.joinpath(*parts)
+    if not found.exists():
+        pytest.fail(f"{found} does not exist (MCP_SPEC_DIR={os.environ.get('MCP_SPEC_DIR', '')!r}): "
+                    "the folder must hold <version>/schema.json and 2026-07-28/examples/", pytrace=False)
+    return found
+
+
+def examples(version: str = "2026-07-28") -> list[Path]:
+    """Return the example messages and values of ``version``, sorted."""
+    return sorted(path(version, "examples").glob("*/*.json"))
+
+
+def describe() -> str:
+    """Say where the schemas are, for the header of the test report."""
+    if SPEC_DIR is None:
+        return f"MCP schemas: not found, schema tests skip and written messages are not validated ({REASON})"
+    return f"MCP schemas: {SPEC_DIR}"
+
+
+# Marks a test that needs the schemas: it skips, with the reason, when they are absent.
+required = pytest.mark.skipif(not available(), reason=REASON)
 
 
 class SpecChecker:
@@ -23,7 +77,7 @@ class SpecChecker:
 
     def __init__(self, version: str) -> None:
         self.version = version
-        self.root = json.loads((SPEC / version / "schema.json").read_text(encoding="utf-8"))
+        self.root = json.loads(path(version, "schema.json").read_text(encoding="utf-8"))
         self.key = "$defs" if "$defs" in self.root else "definitions"
         self.defs = self.root[self.key]
         self.by_method: dict[str, str] = {}

@@ -40,6 +40,7 @@ def bench_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, timeout=600, check=check)
 
 
+# The tests of this run are marked slow: CI runs them once, tox on each interpreter does not.
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
@@ -49,10 +50,12 @@ def quick_run(tmp_path_factory):
     return out, json.loads(result_file.read_text()), done
 
 
+@pytest.mark.slow
 def test_quick_all_reports_every_group_and_test(quick_run):
     _, document, done = quick_run
     assert document["schema"] == "mcp_stdio.bench/1"
     assert set(document["results"]) == set(EXPECTED_TESTS)
+    assert document["errors"] == {}
     for group, tests in EXPECTED_TESTS.items():
         assert set(document["results"][group]) - {"_group"} == tests, group
     assert document["settings"]["quick"] is True
@@ -60,6 +63,7 @@ def test_quick_all_reports_every_group_and_test(quick_run):
     assert document["machine"]["python"] == sys.version.split()[0]
 
 
+@pytest.mark.slow
 def test_the_servers_counted_every_handshake(quick_run):
     _, document, done = quick_run
     handshakes = document["handshakes"]
@@ -69,6 +73,7 @@ def test_the_servers_counted_every_handshake(quick_run):
     assert f"handshakes performed {handshakes['performed']}, counted by the servers" in done.stdout
 
 
+@pytest.mark.slow
 def test_measurements_are_real_numbers(quick_run):
     _, document, _ = quick_run
     results = document["results"]
@@ -88,6 +93,7 @@ def test_measurements_are_real_numbers(quick_run):
     assert probe["estimated_capacity"] > 0
 
 
+@pytest.mark.slow
 def test_fault_matrix_is_complete_and_clean(quick_run):
     from mcp_stdio.bench.faults import CASES
 
@@ -100,6 +106,7 @@ def test_fault_matrix_is_complete_and_clean(quick_run):
     assert "3. SIGKILL while frozen, 100 pending" in done.stdout
 
 
+@pytest.mark.slow
 def test_checks_cover_every_target(quick_run):
     _, document, _ = quick_run
     names = [c["name"] for c in document["checks"]]
@@ -110,6 +117,7 @@ def test_checks_cover_every_target(quick_run):
             assert check["status"] == "not measured"
 
 
+@pytest.mark.slow
 def test_report_has_summary_tables_sizing_and_valid_svg(quick_run):
     out, _, done = quick_run
     report = (out / "report.md").read_text()
@@ -123,6 +131,7 @@ def test_report_has_summary_tables_sizing_and_valid_svg(quick_run):
         assert root.findall(".//{http://www.w3.org/2000/svg}polyline")
 
 
+@pytest.mark.slow
 def test_progress_goes_to_stderr_as_plain_lines_off_a_terminal(quick_run):
     _, _, done = quick_run
     lines = done.stderr.splitlines()
@@ -131,6 +140,7 @@ def test_progress_goes_to_stderr_as_plain_lines_off_a_terminal(quick_run):
     assert "\r" not in done.stderr
 
 
+@pytest.mark.slow
 def test_baseline_round_trip_and_regression_detection(quick_run, tmp_path):
     out, document, _ = quick_run
     baseline = json.loads((out / "baseline.json").read_text())
@@ -154,6 +164,37 @@ def test_cli_exits_nonzero_naming_each_regression(tmp_path):
     done = bench_cli("startup", "--quick", "--quiet", "--out", str(tmp_path), "--baseline", str(path), check=False)
     assert done.returncode == 1
     assert "REGRESSION startup.spawn_to_ready.ready_ratio_p50: " in done.stderr
+
+
+def test_a_group_that_cannot_run_is_an_error_in_the_summary_and_the_exit_status(tmp_path, monkeypatch, capsys):
+    from mcp_stdio.bench import __main__ as command, faults
+
+    monkeypatch.setattr(faults, "SERVERS", tmp_path / "nowhere")
+    status = command.main(["faults", "--quiet", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert status == 1
+    reason = (f"FileNotFoundError: the fault servers are missing from {tmp_path / 'nowhere'} "
+              "(copy the whole mcp_stdio/ folder)")
+    assert f"   ERROR  group faults could not run: {reason}" in out.splitlines()
+    assert "ERROR: 1 group(s) could not run: faults" in err
+    document = json.loads(next(tmp_path.glob("bench-*.json")).read_text())
+    assert document["errors"] == {"faults": reason}
+
+
+def test_the_fault_servers_are_in_the_package_one_per_file_with_a_one_line_docstring():
+    import ast
+    import re
+
+    from mcp_stdio.bench import faults
+    from mcp_stdio.bench.servers import SERVERS
+
+    assert SERVERS == ROOT / "mcp_stdio" / "bench" / "servers"
+    used = set(re.findall(r'self\.cmd\("(\w+)"', (ROOT / "mcp_stdio" / "bench" / "faults.py").read_text()))
+    assert used and all((SERVERS / f"{name}.py").is_file() for name in used)
+    for path in set(SERVERS.glob("*.py")) - {SERVERS / "__init__.py"}:
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+        assert docstring and "\n" not in docstring, path.name
+    assert faults.SERVERS == SERVERS
 
 
 def test_unknown_group_is_a_usage_error(tmp_path):

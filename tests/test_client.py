@@ -1,5 +1,5 @@
 """Tier 3: the client against real child processes (the reference server and
-tests/servers/). Every test checks that no child and no file descriptor is left."""
+mcp_stdio/bench/servers/). Every test checks that no child and no file descriptor is left."""
 
 from __future__ import annotations
 

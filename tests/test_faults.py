@@ -1,5 +1,5 @@
-"""The fault suite: one misbehaving server per file in tests/servers/, each case asserting
-the exact behaviour and that no child, fd or asyncio task is left afterwards.
+"""The fault suite: one misbehaving server per file in mcp_stdio/bench/servers/, each case
+asserting the exact behaviour and that no child, fd or asyncio task is left afterwards.
 
 (Cases 1, 2, 3, 9 and 10 of the fault list are in test_client.py, with the spawn errors,
 early exits, deaths mid-request, stubborn servers and silent servers.)

@@ -241,7 +241,7 @@ def test_capabilities_and_versions_are_respected_locally():
         run(main())
 
     async def minimal():
-        # A server that declares only tools (tests/servers/_common.py): everything else is
+        # A server that declares only tools (mcp_stdio/bench/servers/_common.py): everything else is
         # refused without a round trip.
         async with mcp_stdio.connect(server("banner")) as client:
             for call, capability in ((client.list_resources(), "resources"), (client.list_prompts(), "prompts"),

@@ -67,6 +67,8 @@ class Recorder:
 def every_written_message_validates():
     clear()
     yield
+    if not spec.available():
+        return
     checker = spec.checker("2025-11-25")
     assert SENT
     for message in SENT:

@@ -52,6 +52,7 @@ def test_fuzzer_flags_a_framer_that_raises(monkeypatch):
     assert any("raised RuntimeError('boom')" in f for f in fuzz.run(messages=2_000, seed=1)["findings"])
 
 
+@pytest.mark.slow  # once per CI run (tox runs without slow tests)
 def test_soak_short_version_is_flat(no_leaks):
     done = subprocess.run([sys.executable, str(ROOT / "tools" / "soak.py"), "--requests", "20000",
                            "--cycles", "30"], capture_output=True, text=True, timeout=300)

@@ -2,75 +2,62 @@
 
 from __future__ import annotations
 
-import re
-import shlex
-import subprocess
 import sys
+
+import pytest
 
 import mcp_stdio
 
 from .helpers import CHILD_ENV, ROOT, run
-
-README = (ROOT / "README.rst").read_text(encoding="utf-8")
-
-
-def python_blocks() -> list[str]:
-    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", README)
-    return ["\n".join(line[4:] for line in block.splitlines()).strip() + "\n" for block in blocks]
+from .readme import PYTHON_EXAMPLES, README, SERVER_EXAMPLE, block_with, checkout, console_examples, python_blocks
 
 
 def test_quick_start_runs_and_matches_the_example_file():
     quick = python_blocks()[0]
+    assert "mcp_stdio.connect(command)" in quick
     assert quick in (ROOT / "examples" / "quickstart.py").read_text(encoding="utf-8")
-    out = subprocess.run([sys.executable, "-c", quick], capture_output=True, text=True, timeout=60,
-                         cwd=ROOT, env={**CHILD_ENV, "PATH": "/usr/bin:/bin"})
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
-    assert lines[0] == "mcp_stdio-reference 2026-07-28"  # the reference server serves both eras
-    assert lines[1].startswith("['echo', 'add', 'sleep', 'blob', 'weather'")
-    assert lines[2] == "hello"
-
-
-def block_with(text: str) -> str:
-    [block] = [b for b in python_blocks() if text in b]
-    return block
-
-
-def run_block(source: str) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=120,
-                         cwd=ROOT, env={**CHILD_ENV, "PATH": "/usr/bin:/bin"})
-    assert out.returncode == 0, out.stderr
-    return out.stdout.splitlines()
 
 
 def test_every_python_example_is_covered_by_a_test():
-    covered = ("mcp_stdio.connect(command)", "Server(\"demo\")", "connect_all(servers)", "mcp_stdio.sync.connect(")
+    covered = (*PYTHON_EXAMPLES, SERVER_EXAMPLE)
     for block in python_blocks():
         assert any(marker in block for marker in covered), block[:200]
 
 
-def test_group_example():
-    lines = run_block(block_with("connect_all(servers)"))
-    assert lines == ["['first', 'second'] ['broken']", "26 first__echo", "3", "2"]
+@pytest.mark.parametrize("marker", PYTHON_EXAMPLES)
+def test_python_example_runs_in_the_checkout(marker):
+    PYTHON_EXAMPLES[marker](checkout().run_python(block_with(marker)))
 
 
-def test_sync_example():
-    assert run_block(block_with("mcp_stdio.sync.connect(")) == ["mcp_stdio-reference", "no asyncio here"]
+def test_the_examples_start_the_reference_server_in_a_way_that_works_from_anywhere():
+    # "python -m mcp_stdio.server" in a child needs the package installed: servers do not
+    # inherit PYTHONPATH, so a vendored folder could not run the examples.
+    for block in python_blocks():
+        assert '"mcp_stdio.server"' not in block
+    for command in console_examples():
+        assert "mcp_stdio.server" not in command
 
 
-def test_console_examples_run():
-    commands = [line.strip()[2:] for line in README.splitlines() if line.strip().startswith("$ python -m mcp_stdio")]
-    assert len(commands) == 6
-    env = dict(CHILD_ENV, PATH="/usr/bin:/bin")
-    for command in commands:
-        argv = [sys.executable if part == "python" else part for part in shlex.split(command)]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
-        assert done.returncode == 0, (command, done.stderr)
-        assert done.stdout.strip(), command
+@pytest.mark.parametrize("command", console_examples())
+def test_console_example_runs_in_the_checkout(command):
+    setting = checkout()
+    reason = setting.cannot_run(command)
+    if reason:
+        pytest.skip(reason)
+    done = setting.run(setting.argv(command))
+    assert done.returncode == 0, (command, done.stderr)
+    assert done.stdout.strip(), command
+
+
+def test_the_console_examples_are_all_there():
+    commands = console_examples()
+    assert len(commands) == 7
+    assert sum(command.startswith("python -m mcp_stdio ") for command in commands) == 6
+    assert "mcp-stdio-client --reference tools" in commands
 
 
 def test_server_example_serves_its_tool(tmp_path):
-    source = block_with('Server("demo")')
+    source = block_with(SERVER_EXAMPLE)
     script = tmp_path / "demo_server.py"
     script.write_text(source, encoding="utf-8")
 
@@ -89,11 +76,14 @@ def test_server_example_serves_its_tool(tmp_path):
     assert run(main()) == "Hello, Ada!"
 
 
-def test_ci_runs_the_readme_test_command():
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "python -m pip install -e '.[test]'" in README and "python -m pytest" in README
-    assert "python -m pip install -e '.[test]'" in ci
-    assert "python -m pytest" in ci
+def test_ci_runs_the_readme_install_and_test_commands_as_written():
+    development = README[README.index("\nDevelopment\n"):]
+    block = development[development.index("::\n\n") + 3:]
+    commands = [line.strip() for line in block[:block.index("\n\n", 1)].splitlines() if line.strip()]
+    assert commands == ["python -m pip install -e '.[test]'", "python -m pytest"]
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    for command in commands:
+        assert command in ci_lines
 
 
 def test_readme_defaults_match_the_code():
@@ -112,3 +102,15 @@ def test_readme_defaults_match_the_code():
         assert f"``{name}``" in README
 
 
+
+
+def test_tox_fails_rather_than_skips_a_missing_interpreter():
+    import configparser
+
+    tox = configparser.ConfigParser()
+    tox.read(ROOT / "tox.ini", encoding="utf-8")
+    assert tox["tox"]["skip_missing_interpreters"] == "false"
+    envs = [name.strip() for name in tox["tox"]["envlist"].split(",")]
+    assert envs[:5] == ["py39", "py310", "py311", "py312", "py313"]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "--skip-missing-interpreters=false -e py39,py310,py311,py312,py313,lint " in ci

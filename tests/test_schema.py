@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from mcp_stdio.lifecycle import HANDSHAKE_VERSIONS
 from mcp_stdio.schema import SchemaError, Validator, compile_schema
 
 from . import spec
@@ -101,10 +102,7 @@ def test_compiled_validators_are_cached_per_schema_object():
     assert compile_schema({"type": "string"}) is not compile_schema(schema)
 
 
-needs_spec = pytest.mark.skipif(not spec.available(), reason="../shared/mcp-spec is not present")
-
-
-@needs_spec
+@spec.required
 def test_the_checker_catches_a_bad_message():
     checker = spec.checker("2025-11-25")
     assert checker.errors({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}) != []
@@ -112,8 +110,8 @@ def test_the_checker_catches_a_bad_message():
         "method 'nonexistent/method' does not exist in 2025-11-25"]
 
 
-@needs_spec
-@pytest.mark.parametrize("version", [version for version in spec.VERSIONS if version != "2026-07-28"])
+@spec.required
+@pytest.mark.parametrize("version", HANDSHAKE_VERSIONS)
 def test_everything_the_client_and_reference_server_write_validates(version):
     # Imported here: this test drives the protocol core; the rest of the module needs only
     # the validator, and must not break when the core moves.
@@ -174,11 +172,11 @@ def test_everything_the_client_and_reference_server_write_validates(version):
             assert checker.errors(message) == [], message
 
 
-@needs_spec
+@spec.required
 def test_every_json_example_of_2026_07_28_parses_as_the_library_reads_it():
     from mcp_stdio.jsonrpc import InvalidMessage, parse
 
-    examples = sorted((spec.SPEC / "2026-07-28" / "examples").glob("*/*.json"))
+    examples = spec.examples()
     assert len(examples) > 50
     envelopes = 0
     for path in examples:

@@ -171,14 +171,24 @@ def compare(results: dict, baseline: dict) -> list[str]:
 
 
 async def run_groups(ctx: Any, groups: list[str]) -> None:
-    """Run the named groups, in order, recording into ``ctx``."""
+    """Run the named groups, in order, recording into ``ctx``.
+
+    A group that raises, or that records nothing, is an error of the run: the reason goes to
+    ``ctx.errors[group]`` (the command line prints it and exits 1) and the next group runs.
+    """
     import importlib
 
     for group in groups:
         ctx.group = group
-        module = importlib.import_module(f".{group}", __name__)
         started = time.perf_counter()
-        await module.run(ctx)
+        try:
+            module = importlib.import_module(f".{group}", __name__)
+            await module.run(ctx)
+        except Exception as exc:  # any failure: reported, never a silently missing group
+            ctx.errors[group] = f"{type(exc).__name__}: {exc}"
+        else:
+            if not ctx.results.get(group):
+                ctx.errors[group] = "the group recorded no result"
         ctx.results.setdefault(group, {}).setdefault("_group", {"metrics": {}})["metrics"]["seconds"] = round(
             time.perf_counter() - started, 2)
 

@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                        "counted": counted if ctx.reference else None,
                        "verified": (counted == ctx.handshakes) if ctx.reference else None},
         "results": ctx.results,
+        "errors": ctx.errors,
         "checks": checks(ctx.results),
     }
     os.makedirs(args.out, exist_ok=True)
@@ -124,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         print(table(matrix["rows"]))
         print(f"{matrix['handled']} of {matrix['cases']} faults handled as specified; "
               f"{matrix['clean']} of {matrix['cases']} left nothing behind")
-    elif "faults" in args.groups:
-        print("faults: tests/servers/ not found (run from a checkout or set MCP_STDIO_FAULT_SERVERS)")
     print(f"results: {out_path}")
+    for group, error in ctx.errors.items():
+        print(f"   ERROR  group {group} could not run: {error}")
     for check in document["checks"]:
         if check["status"] != "not measured":
             print(f"  {check['status']:>6}  {check['name']}: {check['value']} (goal {check['target']})")
@@ -143,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             json.dump(make_baseline(ctx.results), out, indent=1)
         print(f"baseline saved: {args.save_baseline}")
     status = 0
+    if ctx.errors:
+        print(f"ERROR: {len(ctx.errors)} group(s) could not run: {', '.join(ctx.errors)}", file=sys.stderr)
+        status = 1
     if ctx.reference and not document["handshakes"]["verified"]:
         print("ERROR: the servers did not count the handshakes the bench reports", file=sys.stderr)
         status = 1

@@ -171,6 +171,7 @@ class Context:
         self.env = {"MCP_STDIO_SERVER_STATS": stats_path} if (stats_path and self.reference) else None
         self.handshakes = 0  # handshakes this bench performed (ours and the floor's)
         self.results: dict[str, dict[str, Any]] = {}
+        self.errors: dict[str, str] = {}  # group -> why it could not run (an error of the run)
         self.group = ""
 
     def size(self, default: int, quick: int) -> int:

@@ -1,7 +1,7 @@
 """Group ``faults``: the fault matrix against the library, as a table.
 
-Each case starts one misbehaving server from ``tests/servers/`` (one misbehaviour per
-file; found next to the package in a checkout, or in ``MCP_STDIO_FAULT_SERVERS``), checks
+Each case starts one misbehaving server of ``mcp_stdio/bench/servers/`` (one misbehaviour
+per file; part of the package, so an installed wheel or a vendored folder has them), checks
 what the client did, how long it took, and whether any child process, file descriptor or
 asyncio task was left behind.
 """
@@ -27,17 +27,7 @@ from mcp_stdio import (
 
 from ..leakcheck import live_children
 from .common import Context, open_fd_count
-
-
-def servers_dir() -> Path | None:
-    """Return the folder of the misbehaving servers, or ``None`` if it is not there."""
-    configured = os.environ.get("MCP_STDIO_FAULT_SERVERS")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(Path(mcp_stdio.__file__).resolve().parent.parent / "tests" / "servers")
-    for candidate in candidates:
-        if (candidate / "_common.py").is_file():
-            return candidate
-    return None
+from .servers import SERVERS
 
 
 class _Cases:
@@ -95,8 +85,7 @@ class _Cases:
         return f"{failed}/50 failed with 'server exited with status 7'", failed == 50
 
     async def killed_while_frozen(self):
-        client = mcp_stdio.connect([sys.executable, "-m", "mcp_stdio.server"],
-                                   env={"PYTHONPATH": str(self.folder.parent.parent)})
+        client = mcp_stdio.connect(mcp_stdio.reference_server_command())
         await client.start()
         os.kill(client.pid, signal.SIGSTOP)
         calls = [asyncio.ensure_future(client.call_tool("echo", {"text": "x"})) for _ in range(100)]
@@ -272,12 +261,9 @@ CASES = [
 
 async def run(ctx: Context) -> None:
     """Run every fault case and record a row per case."""
-    folder = servers_dir()
-    if folder is None:
-        ctx.record("matrix", {"available": False},
-                   note="tests/servers/ not found: run from a checkout or set MCP_STDIO_FAULT_SERVERS")
-        return
-    cases = _Cases(folder)
+    if not (SERVERS / "_common.py").is_file():
+        raise FileNotFoundError(f"the fault servers are missing from {SERVERS} (copy the whole mcp_stdio/ folder)")
+    cases = _Cases(SERVERS)
     rows = []
     for index, (name, method) in enumerate(CASES):
         ctx.progress(name, index + 1, len(CASES))

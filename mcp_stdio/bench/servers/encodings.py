@@ -1,6 +1,7 @@
-"""Answers with every legal oddity: a UTF-8 BOM, CRLF line ends, blank lines, U+2028 and
-U+0085 inside strings, invalid UTF-8 lines between messages, and answers split into
-one-byte writes with pauses."""
+"""Answers with every legal oddity of encoding and framing, and invalid UTF-8 lines between."""
+
+# A UTF-8 BOM, CRLF line ends, blank lines, U+2028 and U+0085 inside strings, invalid UTF-8
+# lines between messages, and answers split into one-byte writes with pauses.
 
 import json
 import time

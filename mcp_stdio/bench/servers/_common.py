@@ -1,7 +1,4 @@
-"""A tiny blocking MCP server loop for the misbehaving test servers (stdlib only).
-
-Each server in this folder imports it and changes one behaviour.
-"""
+"""A tiny blocking MCP server loop that each misbehaving server of this folder imports (stdlib only)."""
 
 import json
 import os

@@ -1,6 +1,7 @@
-"""Answers each tools/call with wrong answers first: an unknown id, the id as a string, a
-boolean id, then the right answer twice (a duplicate), then ignores one call entirely and
-answers it late, after the client's cancellation."""
+"""Answers tools/call with an unknown id, a string id, a boolean id, a duplicate, and one call late."""
+
+# In order: an unknown id, the id as a string, a boolean id, then the right answer twice (a
+# duplicate); then it ignores one call entirely and answers it late, after the cancellation.
 
 from _common import answer_default, messages, result, send
 

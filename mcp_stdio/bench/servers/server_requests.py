@@ -1,5 +1,6 @@
-"""On the first tools/call, sends the client a ping, an unknown request and N notifications
-(argument, default 100000), then answers the call with what the client replied."""
+"""On the first tools/call, sends a ping, an unknown request and many notifications, then answers."""
+
+# N notifications (the argument, default 100000); the call's answer says what the client replied.
 
 import sys
 
