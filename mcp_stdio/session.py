@@ -424,10 +424,11 @@ class Endpoint:
         if message.id is not None and message.id not in self._incoming:
             # JSON-RPC 2.0 section 5: a request that cannot be read gets an error.
             self._out.append(jsonrpc.encode_error(message.id, message.code, message.reason))
-        elif answer_id is None and message.code == -32700:
+        elif answer_id is None and self.role == "server":
             # "If there was an error in detecting the id in the Request object (e.g. Parse
-            # error/Invalid Request), it MUST be Null."
-            pass
+            # error/Invalid Request), it MUST be Null." A server answers every line it cannot
+            # read; a client does not answer a server's stray output (banners, logs).
+            self._out.append(jsonrpc.encode_error(None, message.code, message.reason))
         events.append(MessageRejected(message.reason, message.excerpt))
 
     def _request(self, message: Request, events: list) -> None:
