@@ -13,7 +13,8 @@ import mcp_stdio
 from .helpers import ROOT
 
 SANS_IO = ["framing.py", "jsonrpc.py", "session.py", "client_session.py", "server_session.py", "events.py",
-           "lifecycle.py", "errors.py", "types.py", "modern.py", "schema.py", "shapes.py", "tasks.py"]
+           "lifecycle.py", "errors.py", "types.py", "modern.py", "schema.py",
+           "schema_compile.py", "schema_patterns.py", "schema_run.py", "shapes.py", "tasks.py"]
 FORBIDDEN = {"asyncio", "subprocess", "os", "signal", "socket", "selectors", "threading"}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcp_stdio import schema
+from mcp_stdio import schema, schema_patterns
 from mcp_stdio.errors import MCPStdioError
 from mcp_stdio.schema import SchemaError, Validator
 
@@ -335,9 +335,9 @@ def test_the_budget_covers_long_unique_items_and_long_strings():
 def test_the_clock_is_read_before_any_costly_search():
     # Between two reads of the clock, searches that cost 1,000 steps at most: 900 characters
     # under "[a-z]+$" (quadratic) would cost 400 times that, so each is watched.
-    assert schema._Pattern("[a-z]+$", "#").watch == 30
-    assert schema._Pattern("^[A-Za-z0-9+/]*={0,2}$", "#").watch == 995
-    assert schema._Pattern("^https?://", "#").watch > 10 ** 9
+    assert schema_patterns._Pattern("[a-z]+$", "#").watch == 30
+    assert schema_patterns._Pattern("^[A-Za-z0-9+/]*={0,2}$", "#").watch == 995
+    assert schema_patterns._Pattern("^https?://", "#").watch > 10 ** 9
     with pytest.raises(SchemaError) as caught:
         Validator({"items": {"pattern": "[a-z]+$"}}).errors(["a" * 900 + "!"] * 10_000, timeout=0.05)
     assert str(caught.value) == BUDGET
