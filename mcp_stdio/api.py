@@ -34,7 +34,8 @@ from .schema import compile_schema
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Awaitable, Callable, Optional
+    from typing import Any, Callable, Optional
+    from collections.abc import Awaitable
 
     from .subscriptions import Subscription
     from .types import (

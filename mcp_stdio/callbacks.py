@@ -37,7 +37,8 @@ from .errors import INTERNAL_ERROR, RequestError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Awaitable, Callable, Optional, Union
+    from typing import Any, Callable, Optional, Union
+    from collections.abc import Awaitable
 
     RequestCallback = Callable[[dict], Union[Any, Awaitable[Any]]]
     RootsCallback = Callable[[], Union[Any, Awaitable[Any]]]
@@ -154,7 +155,9 @@ def _root(item: Any) -> Any:
 
 async def call_request_handler(callback: Callable[..., Any], *args: Any) -> Any:
     """Call a request callback: awaited on the loop, or in a worker thread if plain."""
-    if asyncio.iscoroutinefunction(callback) or asyncio.iscoroutinefunction(getattr(type(callback), "__call__", None)):
+    # An object whose class defines ``async def __call__`` is awaited too (callable() cannot tell).
+    call = getattr(type(callback), "__call__", None)  # noqa: B004
+    if asyncio.iscoroutinefunction(callback) or asyncio.iscoroutinefunction(call):
         return await callback(*args)
     loop = asyncio.get_running_loop()
     outcome = await loop.run_in_executor(None, functools.partial(callback, *args))

@@ -30,7 +30,8 @@ from .timeouts import Deadlines
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Awaitable, Callable, Deque
+    from typing import Any, Callable
+    from collections.abc import Awaitable
 
     from .events import CancelRequested, ProgressReceived, RequestReceived
     from .session import Endpoint
@@ -164,6 +165,30 @@ class Calls:
                 del self._progress[msg_id]  # type: ignore[union-attr]
                 if progress.timer is not None:
                     progress.timer.cancel()
+
+    async def call_plain(self, method: str, params: dict | None, timeout: float | None) -> Any:
+        """:meth:`call` without progress, task, ``_meta`` or ticket: the common request, in
+        one frame."""
+        future = self._loop.create_future()
+        msg_id, data = self._session.send_request(method, params, future)
+        self.sent += 1
+        if timeout:
+            deadlines = self._deadlines
+            if deadlines is None:
+                session = self._session
+                deadlines = self._deadlines = Deadlines(self._loop, self._expire, session.is_pending,
+                                                        lambda: session.pending_count)
+            deadlines.add(msg_id, timeout)
+        if self.trace:
+            logger.debug("> %s", data[:1000])
+        if not self._send(data, msg_id):
+            self._session.forget(msg_id)
+            raise LocalProtocolError(f"cannot send {method}: the connection is closed")
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self.abandon(msg_id, "cancelled by the caller")
+            raise
 
     def open(self, method: str, params: dict | None, meta: dict | None = None) -> tuple[Any, asyncio.Future]:
         """Send a request without a timeout and return ``(id, future)`` at once (for a
@@ -319,7 +344,7 @@ class Incoming:
         self._handle = handle
         self.max_running = max_running
         self._running: dict[Any, asyncio.Task] = {}
-        self._waiting: Deque[RequestReceived] = collections.deque()
+        self._waiting: collections.deque[RequestReceived] = collections.deque()
         self._describe = describe or (lambda method: f"the handler of {method}")
 
     def rebind(self, session: Endpoint, send: Send) -> None:
@@ -411,7 +436,7 @@ class Dispatcher:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, max_queued: int = DEFAULT_MAX_QUEUED_NOTIFICATIONS) -> None:
         self._loop = loop
-        self._queue: Deque[tuple[Any, tuple, bool]] = collections.deque()
+        self._queue: collections.deque[tuple[Any, tuple, bool]] = collections.deque()
         self._task: asyncio.Task | None = None
         self._wakeup: asyncio.Future | None = None
         self._idle: asyncio.Future | None = None

@@ -534,6 +534,8 @@ class Client(ProtocolMethods):
         calls = self._calls
         assert calls is not None
         if self._session.era == lifecycle.HANDSHAKE:
+            if progress_callback is None and not task and ticket is None:
+                return await calls.call_plain(method, params, timeout)
             return await calls.call(method, params, timeout, progress_callback=progress_callback,
                                     reset=reset_timeout_on_progress, max_total=max_total_timeout, task=task,
                                     ticket=ticket)

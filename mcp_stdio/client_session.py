@@ -209,6 +209,8 @@ class ClientSession(Endpoint):
 
     def _check_may_send(self, method: str) -> None:
         state = self.state
+        if state is State.READY:
+            return  # everything (the common case, on every request)
         if method not in lifecycle.CLIENT_MAY_SEND[state]:
             if state is State.CLOSING or state is State.CLOSED:
                 raise LocalProtocolError(f"cannot send {method}: the session is {state.value}")
@@ -219,6 +221,7 @@ class ClientSession(Endpoint):
         fields = modern.meta_fields(version, self.capabilities, self.client_info, None)
         msg_id, data = Endpoint.send_request(self, "server/discover", {"_meta": fields})
         self._discover_ids[msg_id] = version
+        self._special.add(msg_id)
         self._out.append(data)
 
     def _send_initialize(self) -> None:
@@ -228,6 +231,7 @@ class ClientSession(Endpoint):
                   "clientInfo": self.client_info}
         msg_id, data = Endpoint.send_request(self, "initialize", params)
         self._initialize_id = msg_id
+        self._special.add(msg_id)
         self.state = State.INITIALIZING
         self._out.append(data)
 
@@ -235,10 +239,12 @@ class ClientSession(Endpoint):
                 events: list) -> None:
         if msg_id in self._discover_ids or msg_id == self._initialize_id:
             del self._pending[msg_id]
+            self._special.discard(msg_id)
             self._probe_answer(msg_id, message, events)  # type: ignore[arg-type]
         elif msg_id in self._ignored:
             del self._pending[msg_id]
             self._ignored.discard(msg_id)  # type: ignore[arg-type]
+            self._special.discard(msg_id)
         else:
             super()._answer(msg_id, entry, message, events)
 
@@ -246,6 +252,7 @@ class ClientSession(Endpoint):
         answer_id = message.answer_id
         if answer_id in self._discover_ids or (answer_id is not None and answer_id == self._initialize_id):
             del self._pending[answer_id]  # type: ignore[arg-type]
+            self._special.discard(answer_id)
             if self._discover_ids.pop(answer_id, None) is not None:  # type: ignore[arg-type]
                 self._step("discover_malformed", events, f"server/discover answer: {message.reason}")
             else:

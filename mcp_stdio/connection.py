@@ -177,15 +177,19 @@ class Connection:
             kind = event.__class__
             try:
                 if kind is ResultReceived:
-                    if dispatcher.busy:  # type: ignore[union-attr]
-                        dispatcher.then(calls.resolve, event.token, event.result)  # type: ignore[union-attr]
+                    answer: ResultReceived = event  # type: ignore[assignment]
+                    if dispatcher.busy or calls._drained is not None:  # type: ignore[union-attr]
+                        dispatcher.then(calls.resolve, answer.token, answer.result)  # type: ignore[union-attr]
                     else:
-                        calls.resolve(event.token, event.result)  # type: ignore[union-attr,attr-defined]
+                        future = answer.token
+                        if not future.done():
+                            future.set_result(answer.result)
                 else:
                     _EVENTS[kind](self, event)
             except Exception:  # a bug of ours must not lose the events after it
                 logger.exception("handling %r failed", event)
-        out = self.session.data_to_send()
+        session = self.session
+        out = session.data_to_send() if session._out else None
         if out:
             if client._trace:
                 logger.debug("> %s", out[:1000])

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing is not imported at run time: the server must start fast
 if TYPE_CHECKING:
-    from typing import Any, Optional, Sequence, Tuple  # noqa: F401
+    from typing import Any
+    from collections.abc import Sequence  # noqa: F401
 
 __all__ = [
     "MCPStdioError",

@@ -29,6 +29,7 @@ __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "LineFramer", "Oversized"]
 DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 
 _WHITESPACE = b" \t\r\n"
+_WHITESPACE_BYTES = (b" ", b"\t", b"\r", b"\n")
 
 # A line at least this long that starts a buffer is handed over without a copy.
 _HANDOVER_SIZE = 64 * 1024
@@ -94,6 +95,10 @@ class LineFramer:
             self._discarding = False
             data = data[end + 1:]
         buf = self._buf
+        if not buf and data[-1:] == b"\n" and data.find(b"\n") == len(data) - 1 and len(data) > 1 \
+                and (limit is None or len(data) <= limit) and data[:1] not in _WHITESPACE_BYTES:
+            # The most common chunk: exactly one whole line, nothing buffered.
+            return [data[:-2] if data[-2:-1] == b"\r" else data[:-1]]
         out: list[bytes | bytearray | Oversized] = []
         if not buf:
             # Fast path: nothing pending, so lines can be cut from data itself.

@@ -85,7 +85,12 @@ def _finite_float(text: str) -> float:
     return value
 
 
-_decode = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float).decode
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_decode = _DECODER.decode
+# The C scanner behind decode(): a framed line has no surrounding white space, so the two
+# regular expressions decode() runs around it are skipped (a line with white space, or with
+# anything after its value, goes to decode() for the exact error).
+_scan = _DECODER.scan_once  # type: ignore[attr-defined]
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _encode_ascii = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
 
@@ -218,7 +223,12 @@ def parse(line: bytes | bytearray) -> Parsed:
         return InvalidMessage(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", line, code=-32700)
     del line  # a large line's bytes are freed (when the caller kept no reference) before parsing
     try:
-        obj = _decode(text)
+        try:
+            obj, end = _scan(text, 0)
+        except StopIteration:  # not a value at its start: let decode() say why
+            end = -1
+        if end != len(text):
+            obj = _decode(text)
     except ValueError as exc:
         return InvalidMessage(f"not valid JSON ({_brief_reason(exc)})", text, code=-32700,
                               answer_id=_lenient_answer_id(text, exc))
@@ -356,11 +366,32 @@ def encode(message: dict) -> bytes:
         return _encode_ascii(message).encode("ascii") + b"\n"
 
 
+_METHODS: dict[str, str] = {}  # method -> its JSON string, for the requests' fixed parts
+
+
 def encode_request(msg_id: int | str, method: str, params: dict | None = None) -> bytes:
-    """Serialize a request."""
-    if params is None:
-        return encode({"jsonrpc": "2.0", "id": msg_id, "method": method})
-    return encode({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    """Serialize a request.
+
+    The envelope is assembled from pre-encoded parts (an integer id, the method's JSON
+    string); only ``params`` goes through the JSON encoder.
+    """
+    if params is None or type(msg_id) is not int:
+        if params is None:
+            return encode({"jsonrpc": "2.0", "id": msg_id, "method": method})
+        return encode({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    name = _METHODS.get(method)
+    if name is None:
+        name = _encode(method)
+        if len(_METHODS) < 256:
+            _METHODS[method] = name
+    try:
+        text = f'{{"jsonrpc":"2.0","id":{msg_id},"method":{name},"params":{_encode(params)}}}\n'
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"cannot serialize message as JSON: {exc}") from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return encode({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
 
 
 def encode_notification(method: str, params: dict | None = None) -> bytes:

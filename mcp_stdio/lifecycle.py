@@ -35,7 +35,8 @@ from .errors import INVALID_REQUEST
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Iterable
+    from typing import Any
+    from collections.abc import Iterable
 
 __all__ = [
     "State",

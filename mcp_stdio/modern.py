@@ -27,7 +27,8 @@ from collections import OrderedDict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Hashable
+    from typing import Any
+    from collections.abc import Hashable
 
 __all__ = [
     "PROTOCOL_VERSION",

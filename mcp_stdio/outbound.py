@@ -29,7 +29,7 @@ import logging
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Deque
+    from typing import Any
 
 __all__ = ["Outbound", "DEFAULT_QUEUE_SIZE", "WRITE_CHUNK"]
 
@@ -60,7 +60,7 @@ class Outbound:
         # Created on the first pause: (data, request id or None) while the pipe is full.
         self._queue: asyncio.Queue[tuple[bytes, Any]] | None = None
         # Senders beyond the queue's bound, in order; created with the queue.
-        self._line: Deque[tuple[bytes, Any]] | None = None
+        self._line: collections.deque[tuple[bytes, Any]] | None = None
         # Request ids of the messages in the queue or the line (not yet written).
         self._unsent: set | None = None
         self._paused = False

@@ -72,7 +72,7 @@ from .lifecycle import State
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Deque
+    from typing import Any
 
     from .api import ProgressCallback
     from .events import RequestReceived
@@ -167,7 +167,7 @@ class Pool:
         self.timeout = options.get("timeout", Client.__init__.__kwdefaults__["timeout"])  # type: ignore[index]
         self.members: list[_Member] = []
         self._starting = 0
-        self._line: Deque[Agent] = collections.deque()  # agents whose requests wait, in turn
+        self._line: collections.deque[Agent] = collections.deque()  # agents whose requests wait, in turn
         self._schemas: dict[str, Any] = {}
         self._subscribed: dict[str, tuple[_Member, collections.Counter]] = {}  # uri -> (member, agent counts)
         self._agents: set[Agent] = set()
@@ -530,7 +530,7 @@ class Agent(ProtocolMethods):
         self.timeout = pool.timeout if timeout is DEFAULT else timeout
         self.max_pages = pool._options.get("max_pages", 1000)
         self.validation_timeout = pool._options.get("validation_timeout", 5.0)
-        self._waiting: Deque[asyncio.Future] = collections.deque()
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()
         self._in_flight: list[list] = []
         self._closed = False
         self._subscriptions: list[Subscription] | None = None

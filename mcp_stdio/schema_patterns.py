@@ -242,6 +242,7 @@ def _parse_pattern(source: str, refuse: Callable) -> tuple[list, set, str] | Non
                                       not source.startswith("{}", at)):
             if char == "{":
                 match = _BRACES.match(source, at)
+                assert match is not None  # matched in the test above
                 least = int(match.group(1) or 0)
                 most = (int(match.group(3)) if match.group(3) else None) if match.group(2) else least
                 at = match.end()

@@ -67,6 +67,7 @@ __all__ = [
     "check_params",
     "check_result",
     "check",
+    "plain_tool_result",
 ]
 
 # The versions whose data ships in mcp_stdio/schemas/, oldest first.
@@ -250,6 +251,8 @@ def check_result(version: str, method: str, result: Any, *, task: bool = False) 
         LocalProtocolError: an unknown version, or ``task=True`` for a request that cannot
             be task-augmented in that version.
     """
+    if method == "tools/call" and not task and plain_tool_result(version, result):
+        return []  # the common answer, accepted without the generic validator (see below)
     loaded = _version(version)
     info = loaded.methods.get(method)
     if info is not None and info.kind == "notification":
@@ -292,6 +295,45 @@ def check(version: str, definition: str, value: Any) -> list[str]:
 
 
 # Private functions
+
+
+# The versions whose CallToolResult has structuredContent, and where it must be an object.
+_STRUCTURED_OBJECT = ("2025-06-18", "2025-11-25")
+
+
+def plain_tool_result(version: str, result: Any) -> bool:
+    """Return whether ``result`` is a plainly valid ``tools/call`` result.
+
+    The answer to nearly every call is text blocks, maybe ``isError`` and structured
+    content: this checks that shape in a few microseconds, on the hot path of every call.
+    It only ever accepts what the schema of every version accepts (CallToolResult requires
+    ``content``, an array of content blocks; a TextContent is ``{"type": "text", "text":
+    string}``); anything else (other blocks, annotations, ``_meta``...) goes to the full
+    check.
+    """
+    if type(result) is not dict:
+        return False
+    content = result.get("content")
+    if type(content) is not list:
+        return False
+    for block in content:
+        if type(block) is not dict or len(block) != 2 or block.get("type") != "text" \
+                or type(block.get("text")) is not str:
+            return False
+    if len(result) == 1:
+        return True
+    for key, value in result.items():
+        if key == "content":
+            continue
+        if key == "isError":
+            if type(value) is not bool:
+                return False
+        elif key == "structuredContent":
+            if version in _STRUCTURED_OBJECT and type(value) is not dict:
+                return False
+        elif key != "resultType" or value != "complete":
+            return False
+    return True
 
 
 def _check_input_required(loaded: _Version, result: dict) -> list[str]:

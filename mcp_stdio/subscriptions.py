@@ -28,7 +28,7 @@ from .errors import ConnectionClosed, MCPStdioError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Deque
+    from typing import Any
 
 __all__ = ["Subscription", "Listeners", "MAX_QUEUED"]
 
@@ -60,7 +60,7 @@ class Subscription:
         self.filter = wanted
         self.accepted: dict | None = None
         self.request_id: Any = None
-        self._queue: Deque[dict] = collections.deque(maxlen=MAX_QUEUED)
+        self._queue: collections.deque[dict] = collections.deque(maxlen=MAX_QUEUED)
         self._ready: asyncio.Future | None = None
         self.acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed = False

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 from mcp_stdio.api import ProgressCallback
 from mcp_stdio.callbacks import RequestCallback
 from mcp_stdio.lifecycle import State
-from mcp_stdio.types import CallToolResult, CompleteResult, GetPromptResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListTasksResult, ListToolsResult, ReadResourceResult, Task
+from mcp_stdio.types import (
+    CallToolResult,
+    CompleteResult,
+    GetPromptResult,
+    ListPromptsResult,
+    ListResourceTemplatesResult,
+    ListResourcesResult,
+    ListTasksResult,
+    ListToolsResult,
+    ReadResourceResult,
+    Task,
+)
 
 __all__ = ["Client", "connect", "SyncSubscription", "EXTRA_WAIT"]
 
@@ -28,21 +39,67 @@ class Client:
     def start(self) -> None: ...
     def close(self) -> None: ...
     def listen(self, **options: Any) -> SyncSubscription: ...
-    def call_tool(self, name: str, arguments: dict | None = ..., *, timeout: Any = ..., progress_callback: ProgressCallback | None = ..., reset_timeout_on_progress: bool = ..., max_total_timeout: float | None = ..., task: dict | None = ..., meta: dict | None = ..., validate: bool = ...) -> CallToolResult: ...
+    def call_tool(
+        self,
+        name: str,
+        arguments: dict | None = ...,
+        *,
+        timeout: Any = ...,
+        progress_callback: ProgressCallback | None = ...,
+        reset_timeout_on_progress: bool = ...,
+        max_total_timeout: float | None = ...,
+        task: dict | None = ...,
+        meta: dict | None = ...,
+        validate: bool = ...,
+    ) -> CallToolResult: ...
     def cancel_task(self, task_id: str, *, timeout: Any = ...) -> Task: ...
-    def complete(self, ref: dict, argument: dict, context: dict | None = ..., *, timeout: Any = ...) -> CompleteResult: ...
-    def get_prompt(self, name: str, arguments: dict[str, str] | None = ..., *, timeout: Any = ...) -> GetPromptResult: ...
+    def complete(
+        self,
+        ref: dict,
+        argument: dict,
+        context: dict | None = ...,
+        *,
+        timeout: Any = ...,
+    ) -> CompleteResult: ...
+    def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, str] | None = ...,
+        *,
+        timeout: Any = ...,
+    ) -> GetPromptResult: ...
     def get_task(self, task_id: str, *, timeout: Any = ...) -> Task: ...
     def get_task_result(self, task_id: str, *, timeout: Any = ...) -> dict: ...
     def list_prompts(self, cursor: str | None = ..., *, page: bool = ..., timeout: Any = ...) -> ListPromptsResult: ...
-    def list_resource_templates(self, cursor: str | None = ..., *, page: bool = ..., timeout: Any = ...) -> ListResourceTemplatesResult: ...
-    def list_resources(self, cursor: str | None = ..., *, page: bool = ..., timeout: Any = ...) -> ListResourcesResult: ...
+    def list_resource_templates(
+        self,
+        cursor: str | None = ...,
+        *,
+        page: bool = ...,
+        timeout: Any = ...,
+    ) -> ListResourceTemplatesResult: ...
+    def list_resources(
+        self,
+        cursor: str | None = ...,
+        *,
+        page: bool = ...,
+        timeout: Any = ...,
+    ) -> ListResourcesResult: ...
     def list_tasks(self, cursor: str | None = ..., *, page: bool = ..., timeout: Any = ...) -> ListTasksResult: ...
     def list_tools(self, cursor: str | None = ..., *, page: bool = ..., timeout: Any = ...) -> ListToolsResult: ...
     def notify(self, method: str, params: dict | None = ...) -> None: ...
     def ping(self, *, timeout: Any = ...) -> None: ...
     def read_resource(self, uri: str, *, timeout: Any = ...) -> ReadResourceResult: ...
-    def request(self, method: str, params: dict | None = ..., *, timeout: Any = ..., progress_callback: ProgressCallback | None = ..., reset_timeout_on_progress: bool = ..., max_total_timeout: float | None = ...) -> Any: ...
+    def request(
+        self,
+        method: str,
+        params: dict | None = ...,
+        *,
+        timeout: Any = ...,
+        progress_callback: ProgressCallback | None = ...,
+        reset_timeout_on_progress: bool = ...,
+        max_total_timeout: float | None = ...,
+    ) -> Any: ...
     def send_roots_list_changed(self) -> None: ...
     def set_logging_level(self, level: str, *, timeout: Any = ...) -> None: ...
     def set_roots(self, roots: Any) -> None: ...

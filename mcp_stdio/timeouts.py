@@ -21,7 +21,7 @@ import heapq
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Deque
+    from typing import Any, Callable
 
 __all__ = ["Deadlines", "MAX_EXPIRIES_PER_SWEEP", "MAX_TIMEOUT_QUEUES"]
 
@@ -54,7 +54,7 @@ class Deadlines:
         self._expire = expire
         self._is_pending = is_pending
         self._count = count
-        self._queues: dict[float, Deque[tuple[float, Any]]] = {}
+        self._queues: dict[float, collections.deque[tuple[float, Any]]] = {}
         self._heap: list[tuple[float, int, Any, float]] = []  # (deadline, seq, id, timeout)
         self._handle: asyncio.Handle | None = None
         self._armed = float("inf")  # the time the timer fires at

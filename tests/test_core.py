@@ -23,7 +23,6 @@ from mcp_stdio.events import (
     RequestReceived,
     RestartForHandshake,
     ResultReceived,
-    SendInitialize,
     SessionStarted,
     UnexpectedAnswer,
 )
@@ -198,7 +197,8 @@ def test_non_standard_numbers_in_an_answer_fail_its_request_at_once():
 def test_unexpected_ids_of_any_shape_never_lose_the_real_answer_in_the_same_chunk(bad_id):
     link = ready()
     msg_id, _ = link.client.send_request("ping", None, token="t")
-    chunk = (f'{{"jsonrpc":"2.0","id":{bad_id},"result":{{}}}}\n' + f'{{"jsonrpc":"2.0","id":{msg_id},"result":{{}}}}\n')
+    chunk = (f'{{"jsonrpc":"2.0","id":{bad_id},"result":{{}}}}\n'
+             f'{{"jsonrpc":"2.0","id":{msg_id},"result":{{}}}}\n')
     events = link.client.receive_data(chunk.encode())
     assert kinds(events)[-1] == "ResultReceived"
     assert kinds(events)[0] in ("UnexpectedAnswer", "MessageRejected")

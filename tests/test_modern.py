@@ -322,7 +322,8 @@ def test_the_server_may_end_a_subscription_by_answering_or_failing_it():
             request = await peer.receive()
             if request.get("method") == "server/discover":
                 peer.answer(request, {"resultType": "complete", "supportedVersions": ["2026-07-28"],
-                                      "capabilities": {"tools": {"listChanged": True}, "prompts": {"listChanged": True}},
+                                      "capabilities": {"tools": {"listChanged": True},
+                                                       "prompts": {"listChanged": True}},
                                       "ttlMs": 0, "cacheScope": "public"})
             elif request.get("method") == "subscriptions/listen":
                 meta = {"io.modelcontextprotocol/subscriptionId": request["id"]}

@@ -59,7 +59,8 @@ def test_importing_the_package_loads_no_third_party_module_and_no_asyncio():
 def test_public_api():
     assert set(mcp_stdio.__all__) == {
         "__version__", "reference_server_command", "connect", "Client", "DEFAULT_TIMEOUT", "connect_all",
-        "ClientGroup", "pool", "Pool", "Agent", "tool_text", "is_error", "InitializeResult", "ListToolsResult", "CallToolResult",
+        "ClientGroup", "pool", "Pool", "Agent", "tool_text", "is_error", "InitializeResult", "ListToolsResult",
+        "CallToolResult",
         "ListResourcesResult", "ListResourceTemplatesResult", "ReadResourceResult", "ListPromptsResult",
         "GetPromptResult", "CompleteResult",
         "MCPStdioError", "StartError", "SpawnError", "UnsupportedProtocolVersion", "ConnectionClosed",

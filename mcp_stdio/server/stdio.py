@@ -47,7 +47,8 @@ from ..server_session import ServerSession
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Coroutine
+    from typing import Any
+    from collections.abc import Coroutine
 
     from . import Server
 
