@@ -62,6 +62,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def json_value(text: str) -> Any:
+    """Parse a command-line JSON value; NaN and Infinity are refused (they are not JSON)."""
     return json.loads(text, parse_constant=_reject_constant)
 
 
@@ -93,6 +94,7 @@ def _schema_types(schema: object, depth: int = 0) -> set[str]:
 
 
 def json_type(value: object) -> str:
+    """Name the JSON type of ``value`` as JSON Schema does (``integer``, ``object``, ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -137,6 +139,7 @@ def coerce_arguments(pairs: list[str], input_schema: object = None) -> dict:
 
 
 def string_pairs(pairs: list[str], what: str = "") -> dict[str, str]:
+    """Read ``key=value`` options (``--env``, ``--header``) into a dict; values stay strings."""
     result = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -153,6 +156,7 @@ _KINDS = {dict: "an object", list: "a list", str: "a string", bool: "true or fal
 
 
 def need(value: Any, kind: type, what: str) -> Any:
+    """Return ``value`` if it is a ``kind``, else raise Malformed naming ``what`` was wrong."""
     if not isinstance(value, kind):
         got = json_type(value) if _is_json(value) else type(value).__name__
         raise Malformed(f"{what} must be {_KINDS[kind]}, got {got}")
@@ -164,6 +168,7 @@ def _is_json(value: object) -> bool:
 
 
 def optional_str(item: dict, key: str, what: str) -> str:
+    """Return ``item[key]`` if it is a string, ``""`` if it is absent or null; else raise Malformed."""
     value = item.get(key)
     if value is None:
         return ""
@@ -171,6 +176,7 @@ def optional_str(item: dict, key: str, what: str) -> str:
 
 
 def items_of(result: Any, key: str, what: str) -> list[dict]:
+    """Return the list of objects under ``result[key]`` (``tools``, ``prompts``...), checked."""
     need(result, dict, f"the {what} result")
     items = need(result.get(key), list, f'"{key}"')
     for index, item in enumerate(items):
@@ -214,6 +220,7 @@ def parameters(tool: dict) -> str:
 
 
 def content_text(blocks: Any, what: str) -> str:
+    """Render a list of content blocks as text for the terminal, checking each block's shape."""
     parts = []
     for index, block in enumerate(need(blocks, list, what)):
         where = f"{what}[{index}]"
