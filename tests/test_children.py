@@ -1,0 +1,99 @@
+"""The opt-in pidfd child watcher: no thread per child on Python 3.9 to 3.11, same exit codes.
+
+Each check runs in a fresh interpreter: installing a watcher is a process-wide choice that
+must not leak into the other tests.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mcp_stdio.children import pidfd_supported
+
+from .helpers import ROOT
+
+pytestmark = pytest.mark.skipif(not pidfd_supported(), reason="no pidfd_open here (Linux 5.3+ only)")
+
+SCRIPT = '''
+import asyncio, sys, threading
+import mcp_stdio
+from mcp_stdio import sync
+from mcp_stdio.children import use_pidfd_child_watcher
+
+INSTALL = {install}
+if INSTALL:
+    assert use_pidfd_child_watcher() is True
+    assert use_pidfd_child_watcher() is True  # a second call keeps the installed watcher
+
+async def main():
+    before = threading.active_count()
+    clients = [mcp_stdio.connect(mcp_stdio.reference_server_command()) for _ in range(4)]
+    for client in clients:
+        await client.start()
+    print("extra-threads", threading.active_count() - before)
+    assert (await clients[0].call_tool("echo", {{"text": "hi"}}))["content"][0]["text"] == "hi"
+    for client in clients:
+        await client.close()
+    print("closed", [client.returncode for client in clients])
+    done = await asyncio.create_subprocess_exec(sys.executable, "-c", "raise SystemExit(3)")
+    print("exit", await done.wait())
+    killed = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(30)")
+    killed.kill()
+    print("killed", await killed.wait())
+
+asyncio.run(main())
+# A second loop, in the synchronous client's thread, spawns through the same watcher.
+with sync.connect(mcp_stdio.reference_server_command()) as client:
+    print("sync", client.call_tool("echo", {{"text": "yo"}})["content"][0]["text"])
+'''
+
+
+def run(install: bool) -> dict[str, str]:
+    done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c",
+                           textwrap.dedent(SCRIPT.format(install=install))],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return dict(line.split(" ", 1) for line in done.stdout.splitlines())
+
+
+def test_children_are_watched_without_threads_and_exit_codes_are_kept():
+    seen = run(install=True)
+    assert seen["extra-threads"] == "0"
+    assert seen["closed"] == "[0, 0, 0, 0]"
+    assert seen["exit"] == "3"
+    assert seen["killed"] == "-9"
+    assert seen["sync"] == "yo"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ watches children with pidfds by default")
+def test_without_the_opt_in_python_3_9_to_3_11_keeps_a_thread_per_child():
+    # The library never changes the watcher by itself: the default one is still in use.
+    assert run(install=False)["extra-threads"] == "4"
+
+
+def test_removing_a_handler_closes_its_pidfd():
+    code = textwrap.dedent('''
+        import asyncio, os, subprocess, sys
+        from mcp_stdio.children import PidfdChildWatcher
+
+        async def main():
+            watcher = PidfdChildWatcher()
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+            fds = len(os.listdir("/proc/self/fd"))
+            watcher.add_child_handler(child.pid, print)
+            assert len(os.listdir("/proc/self/fd")) == fds + 1
+            assert watcher.remove_child_handler(child.pid) is True
+            assert watcher.remove_child_handler(child.pid) is False
+            assert len(os.listdir("/proc/self/fd")) == fds
+            child.kill()
+            child.wait()
+            print("ok")
+
+        asyncio.run(main())
+    ''')
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
