@@ -298,17 +298,19 @@ class Client(ProtocolMethods):
     @property
     def initialize_result(self) -> dict | None:
         """Return what the server said about itself (an InitializeResult, or its 2026-07-28
-        equivalent built from ``server/discover``), once started."""
+        equivalent built from ``server/discover``), once started.
+
+        Read-only: clients that got the same answer share one copy (copy it to change it)."""
         return self._session.server_result
 
     @property
     def server_info(self) -> dict:
-        """Return the server's ``serverInfo`` (name, version, ...)."""
+        """Return the server's ``serverInfo`` (name, version, ...); read-only, shared."""
         return (self._session.server_result or {}).get("serverInfo") or {}
 
     @property
     def server_capabilities(self) -> dict:
-        """Return the capabilities the server declared."""
+        """Return the capabilities the server declared; read-only, shared (see initialize_result)."""
         return (self._session.server_result or {}).get("capabilities") or {}
 
     @property

@@ -26,9 +26,16 @@ Rules applied (MCP 2025-11-25, basic/lifecycle, and 2026-07-28, basic/versioning
 * "After successful initialization, the client MUST send an initialized notification".
 * In 2026-07-28, every request carries the per-request ``_meta`` fields, and a -32022
   answer is retried once with a mutually supported version (:meth:`ClientSession.version_refused`).
+
+What the server said about itself (:attr:`ClientSession.server_result`) is *shared*: sessions
+that got the same answer (the same command, spawned many times) hold one decoded copy
+(:func:`shared_answer`), which is half the heap a held session would otherwise add for a
+typical answer. It is therefore read-only by contract.
 """
 
 from __future__ import annotations
+
+import json
 
 from . import jsonrpc, lifecycle, modern, shapes
 from .errors import (
@@ -60,6 +67,28 @@ ErrorResponse = jsonrpc.ErrorResponse
 Request = jsonrpc.Request
 Notification = jsonrpc.Notification
 InvalidMessage = jsonrpc.InvalidMessage
+
+
+# How many distinct server answers are shared at most (least recently used dropped first).
+SHARED_ANSWERS = 64
+_shared: dict[str, dict] = {}
+
+
+def shared_answer(result: dict) -> dict:
+    """Return the one copy of ``result`` that every session with an equal answer holds.
+
+    Keyed by the answer's compact JSON; :data:`SHARED_ANSWERS` distinct answers at most, the
+    least recently used dropped first (a server that puts a timestamp in its answer costs one
+    entry per session, never more).
+    """
+    key = json.dumps(result, ensure_ascii=False, separators=(",", ":"))  # decoded JSON: always encodes
+    known = _shared.pop(key, None)
+    if known is None:
+        known = result
+        if len(_shared) >= SHARED_ANSWERS:
+            del _shared[next(iter(_shared))]
+    _shared[key] = known  # (re)inserted last: the most recently used
+    return known
 
 
 def _brief(value: Any) -> str:
@@ -390,7 +419,7 @@ class ClientSession(Endpoint):
             self._out.append(self.send_notification("notifications/initialized"))
         self.era = era
         self.version = version
-        self.server_result = result
+        self.server_result = shared_answer(result)
         self.state = State.READY
         events.append(HandshakeComplete(era, version, result))
 

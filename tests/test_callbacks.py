@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ from .helpers import CHILD_ENV, REFERENCE, run
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
 ERAS = ["handshake", "2026-07-28"]
+PEERS = Path(__file__).parent / "peers"
 
 
 def reference(protocol: str, **options) -> mcp_stdio.Client:
@@ -149,7 +152,9 @@ def test_listen_is_refused_locally_when_the_server_does_not_declare_it():
             # The reference server declares tools.listChanged and resources.subscribe.
             subscription = await client.listen(tools=True)
             await subscription.close()
-            client.server_capabilities["tools"].pop("listChanged")
+        # This one declares "tools": {} and no listChanged.
+        async with mcp_stdio.connect([sys.executable, str(PEERS / "modern_only.py")], env=CHILD_ENV) as client:
+            assert client.server_capabilities == {"tools": {}}
             with pytest.raises(CapabilityError, match="subscriptions/listen: the server did not declare the "
                                                       "'tools.listChanged' capability"):
                 await client.listen(tools=True)

@@ -419,3 +419,28 @@ def test_event_classes_have_readable_reprs():
                         HandshakeFailed, MessageRejected, RequestReceived, RestartForHandshake, ResultReceived,
                         UnexpectedAnswer):
         assert event_class.__doc__
+
+
+@pytest.mark.parametrize("protocol", ["handshake", "2026-07-28"])
+def test_sessions_that_got_the_same_answer_share_one_copy_of_it(protocol):
+    first, second = ready(protocol), ready(protocol)
+    assert first.client.server_result == second.client.server_result
+    assert first.client.server_result is second.client.server_result
+    other = Link(protocol)
+    other.server = ServerSession({"name": "other", "version": "2"}, capabilities)
+    other.start()
+    assert other.client.server_result["serverInfo"]["name"] == "other"
+    assert other.client.server_result is not first.client.server_result
+
+
+def test_the_shared_answers_are_bounded_least_recently_used_first(monkeypatch):
+    from mcp_stdio import client_session
+
+    monkeypatch.setattr(client_session, "_shared", {})
+    monkeypatch.setattr(client_session, "SHARED_ANSWERS", 3)
+    answers = [{"n": n} for n in range(4)]
+    for answer in answers[:3]:
+        assert client_session.shared_answer(dict(answer)) == answer
+    assert client_session.shared_answer(dict(answers[0])) is client_session._shared['{"n":0}']  # now most recent
+    client_session.shared_answer(dict(answers[3]))  # drops {"n": 1}, the least recently used
+    assert list(client_session._shared) == ['{"n":2}', '{"n":0}', '{"n":3}']
