@@ -46,7 +46,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .client import DEFAULT_TIMEOUT, Client, connect
+    from .client import Client, connect
+    from .options import DEFAULT_TIMEOUT
     from .group import ClientGroup, connect_all
     from .pool import Agent, Pool, pool
     from .types import (
@@ -115,7 +116,7 @@ __all__ = [
 _LAZY = {
     "connect": "client",
     "Client": "client",
-    "DEFAULT_TIMEOUT": "client",
+    "DEFAULT_TIMEOUT": "options",
     "connect_all": "group",
     "ClientGroup": "group",
     "pool": "pool",

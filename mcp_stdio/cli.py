@@ -345,7 +345,7 @@ async def _input_schema(client: Any, group: Any, name: str) -> object:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .client import DEFAULT_STARTUP_TIMEOUT, DEFAULT_TIMEOUT
+    from .options import DEFAULT_STARTUP_TIMEOUT, DEFAULT_TIMEOUT
 
     parser = argparse.ArgumentParser(
         prog="python -m mcp_stdio",

@@ -26,30 +26,42 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import __version__, lifecycle, modern
+from . import lifecycle, modern
 from .api import DEFAULT, LOGGING_LEVELS, ProtocolMethods
 from .callbacks import Callbacks, check_callback
 from .calls import DEFAULT_MAX_QUEUED_NOTIFICATIONS, DEFAULT_MAX_RUNNING, Calls, Dispatcher, Incoming
 from .client_session import ClientSession
 from .connection import Connection, _handler_name
 from .errors import (
-    UNSUPPORTED_PROTOCOL_VERSION,
     ClientClosedError,
     ConnectionClosed,
     LocalProtocolError,
     MCPStdioError,
-    RemoteError,
-    RemoteProtocolError,
-    RequestError,
     RequestTimeout,
     StartError,
-    UnsupportedProtocolVersion,
 )
 from .framing import DEFAULT_MAX_MESSAGE_SIZE
 from .lifecycle import State
+from .options import (
+    CLIENT_INFO,
+    DEFAULT_CLOSE_TIMEOUT,
+    DEFAULT_EXIT_TIMEOUT,
+    DEFAULT_MAX_INPUT_ROUNDS,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_PROBE_TIMEOUT,
+    DEFAULT_STARTUP_TIMEOUT,
+    DEFAULT_TERMINATE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    DEFAULT_VALIDATION_TIMEOUT,
+    RestartPolicy,
+    check_command,
+    check_counts,
+    check_protocol,
+)
 from .outbound import DEFAULT_QUEUE_SIZE
+from .rounds import modern_request
 from .session import DEFAULT_MAX_INCOMING
-from .subscriptions import Listeners, Subscription
+from .subscriptions import Listeners, Refreshes, Subscription
 from .transport import DEFAULT_STDERR_TAIL_LINES, ChildTransport
 
 if TYPE_CHECKING:
@@ -57,48 +69,12 @@ if TYPE_CHECKING:
     from .callbacks import NotificationCallback, RequestCallback, RootsCallback
     from .events import RequestReceived
 
-__all__ = [
-    "Client",
-    "connect",
-    "DEFAULT_TIMEOUT",
-    "DEFAULT_STARTUP_TIMEOUT",
-    "DEFAULT_CLOSE_TIMEOUT",
-    "DEFAULT_EXIT_TIMEOUT",
-    "DEFAULT_TERMINATE_TIMEOUT",
-    "DEFAULT_PROBE_TIMEOUT",
-    "DEFAULT_MAX_PAGES",
-    "DEFAULT_MAX_INPUT_ROUNDS",
-    "DEFAULT_VALIDATION_TIMEOUT",
-]
+__all__ = ["Client", "connect"]
 
 logger = logging.getLogger("mcp_stdio.client")
 # A library's convention: nothing is printed unless the application configures logging.
 logging.getLogger("mcp_stdio").addHandler(logging.NullHandler())
 
-# Seconds a request may wait for its answer. The TypeScript SDK's default is 60 s; the
-# Python SDK has none, which is how requests hang for ever. ``None`` disables it.
-DEFAULT_TIMEOUT = 60.0
-# Seconds for spawn plus start: an ``npx``/``uvx`` cold start downloads packages first.
-DEFAULT_STARTUP_TIMEOUT = 60.0
-# Seconds close() waits for in-flight answers and queued writes.
-DEFAULT_CLOSE_TIMEOUT = 2.0
-# Seconds close() waits for the server to exit once its stdin is closed.
-DEFAULT_EXIT_TIMEOUT = 2.0
-# Seconds close() waits after SIGTERM before SIGKILL.
-DEFAULT_TERMINATE_TIMEOUT = 2.0
-# Seconds the era probe waits for server/discover before it also sends initialize (a legacy
-# server normally refuses the probe at once; one that ignores it is found this way).
-DEFAULT_PROBE_TIMEOUT = 2.0
-# Input rounds one 2026-07-28 request may take (basic/patterns/mrtr asks clients for a bound).
-DEFAULT_MAX_INPUT_ROUNDS = 8
-# Pages a list method follows before it stops with an error.
-DEFAULT_MAX_PAGES = 1000
-# Seconds one outputSchema check may take in all (a hostile schema must not hang a call).
-DEFAULT_VALIDATION_TIMEOUT = 5.0
-# The restart policy of restart=True: five attempts, waiting 0.5 s, 1 s, 2 s, 4 s, 8 s.
-DEFAULT_RESTART = {"max_restarts": 5, "backoff": 0.5, "max_backoff": 30.0}
-# The client's own identity.
-CLIENT_INFO = {"name": "mcp_stdio", "version": __version__}
 # The era each server command line started in, in this process (basic/versioning: clients
 # "SHOULD cache the result for the lifetime of the server process, and MAY persist it
 # across restarts of the same server configuration"); stored only after a start succeeded.
@@ -210,24 +186,12 @@ class Client(ProtocolMethods):
         max_queued_notifications: int = DEFAULT_MAX_QUEUED_NOTIFICATIONS,
         validation_timeout: float | None = DEFAULT_VALIDATION_TIMEOUT,
     ) -> None:
-        if isinstance(command, (str, bytes)):
-            raise TypeError("command must be an argv list such as ['python', 'server.py'], not a string: "
-                            "mcp_stdio never runs a shell; use shlex.split() to split a command line")
-        self.command = [os.fspath(part) for part in command]
-        if not self.command or not self.command[0]:
-            raise ValueError("command must name a program")
-        if protocol == "legacy":
-            protocol = lifecycle.HANDSHAKE
-        if protocol not in ("auto", lifecycle.HANDSHAKE) + lifecycle.MODERN_VERSIONS:
-            raise ValueError(f"protocol must be 'auto', 'handshake' or one of "
-                             f"{', '.join(lifecycle.MODERN_VERSIONS)}, not {protocol!r}")
+        self.command = check_command(command)
+        protocol = check_protocol(protocol)
         if stderr_callback is not None:
             check_callback(stderr_callback, "stderr_callback", ("line",))
-        for name, value in (("queue_size", queue_size), ("max_pages", max_pages), ("max_incoming", max_incoming),
-                            ("max_concurrent_handlers", max_concurrent_handlers),
-                            ("max_input_rounds", max_input_rounds)):
-            if type(value) is not int or value < 1:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        check_counts(queue_size=queue_size, max_pages=max_pages, max_incoming=max_incoming,
+                     max_concurrent_handlers=max_concurrent_handlers, max_input_rounds=max_input_rounds)
         self._env = env
         self._cwd = cwd
         self._inherit_env = inherit_env
@@ -246,13 +210,7 @@ class Client(ProtocolMethods):
                                    list_roots_callback=list_roots_callback, roots=roots,
                                    logging_callback=logging_callback, message_handler=message_handler)
         self.refresh_on_list_changed = refresh_on_list_changed
-        self._restart: tuple | None = None
-        if restart:
-            policy = dict(DEFAULT_RESTART, **(restart if isinstance(restart, dict) else {}))
-            unknown = set(policy) - set(DEFAULT_RESTART)
-            if unknown:
-                raise TypeError(f"unknown restart policy keys: {', '.join(sorted(unknown))}")
-            self._restart = (policy["max_restarts"], policy["backoff"], policy["max_backoff"])
+        self._restart = RestartPolicy.parse(restart)
         self.protocol = protocol
         self.probe_timeout = probe_timeout
         self.cache_results = cache_results
@@ -277,7 +235,7 @@ class Client(ProtocolMethods):
         self._restart_task: asyncio.Task | None = None
         self._restarts = 0
         self._background: set[asyncio.Task] | None = None
-        self._refreshes: dict[str, int] | None = None  # list -> refreshes wanted (in flight + queued)
+        self._refreshes: Refreshes | None = None
         self._started_at: float | None = None
         self._trace = False
         self.invalid_messages = 0
@@ -541,54 +499,11 @@ class Client(ProtocolMethods):
             return await calls.call(method, params, timeout, progress_callback=progress_callback,
                                     reset=reset_timeout_on_progress, max_total=max_total_timeout, task=task,
                                     ticket=ticket)
-        cache = self._cache
-        key = cache.key(method, params) if cache is not None else None
-        if key is not None:
-            hit = cache.get(key, owner, self._loop.time())  # type: ignore[union-attr]
-            if hit is not None:
-                return hit
-        retried = rounds = 0
-        while True:
-            meta = self._session.meta_fields(*identity) if identity is not None else None
-            try:
-                result = await calls.call(method, params, timeout, progress_callback=progress_callback,
-                                          reset=reset_timeout_on_progress, max_total=max_total_timeout, task=task,
-                                          meta=meta, ticket=ticket)
-            except RemoteError as exc:
-                # basic/versioning: the client "SHOULD select a mutually supported version
-                # from the supported list and retry the request, or surface an error to the
-                # user if no compatible version exists" (once).
-                if exc.code != UNSUPPORTED_PROTOCOL_VERSION or retried:
-                    raise
-                if self._session.version_refused(exc) is None:
-                    raise UnsupportedProtocolVersion(modern.supported_from_error(exc.data),
-                                                     lifecycle.MODERN_VERSIONS, lifecycle.MODERN) from exc
-                retried = 1
-                continue
-            if result.get("resultType", "complete") == "complete":
-                break
-            rounds += 1
-            if rounds > self.max_input_rounds:
-                raise RemoteProtocolError(f"{method}: input_required more than {self.max_input_rounds} times "
-                                          "(max_input_rounds)")
-            params = await self._input_round(method, params, result, caller or self.callbacks)
-        if key is not None and rounds == 0:
-            # basic/patterns/caching: never for a request that carried input responses.
-            cache.put(key, result, owner, self._loop.time())  # type: ignore[union-attr]
-        return result
-
-    async def _input_round(self, method: str, params: dict | None, result: dict, caller: Callbacks) -> dict:
-        """Answer an ``input_required`` round; return the params of the retry."""
-        responses = {}
-        for key, asked, asked_params in modern.input_asks(result):
-            if not caller.handles(asked):
-                raise LocalProtocolError(f"{method}: the server asks for {asked} and no handler was given for it")
-            try:
-                responses[key] = await caller.answer(asked, asked_params, self.protocol_version)
-            except RequestError as exc:
-                raise LocalProtocolError(f"{method}: the server asked for {asked}, and the handler failed: "
-                                         f"{exc.message}") from exc
-        return modern.retry_params(params, result, responses)
+        options = {"timeout": timeout, "progress_callback": progress_callback, "reset": reset_timeout_on_progress,
+                   "max_total": max_total_timeout, "task": task, "ticket": ticket}
+        return await modern_request(calls, self._session, self._cache, self._loop.time,  # type: ignore[union-attr]
+                                    method, params, options, caller=caller or self.callbacks, identity=identity,
+                                    owner=owner, max_rounds=self.max_input_rounds)
 
     # Private methods: starting and stopping
 
@@ -702,15 +617,16 @@ class Client(ProtocolMethods):
 
     async def _restart_loop(self) -> None:
         """Start the server again with exponential backoff (the restart policy)."""
-        max_restarts, backoff, max_backoff = self._restart  # type: ignore[misc]
+        policy = self._restart
+        assert policy is not None
         restarting = self._restarting
         assert restarting is not None
         try:
-            while self._restarts < max_restarts and self._close_task is None:
-                delay = min(max_backoff, backoff * 2 ** self._restarts)
+            while self._restarts < policy.max_restarts and self._close_task is None:
+                delay = policy.delay(self._restarts)
                 self._restarts += 1
                 logger.warning("%s: restarting in %.2f s (restart %d of %d) after: %s", self.command[0], delay,
-                               self._restarts, max_restarts, self._error)
+                               self._restarts, policy.max_restarts, self._error)
                 await asyncio.sleep(delay)
                 if self._stop_task is not None:
                     await asyncio.shield(self._stop_task)
@@ -783,28 +699,9 @@ class Client(ProtocolMethods):
             self._schemas.clear()
         if not self.refresh_on_list_changed or self.state is not State.READY:
             return
-        # At most one refresh in flight per list, and one queued behind it.
-        refreshes = self._refreshes if self._refreshes is not None else {}
-        self._refreshes = refreshes
-        wanted = refreshes.get(kind, 0)
-        if wanted >= 2:
-            return
-        refreshes[kind] = wanted + 1
-        if wanted == 0:
-            self._spawn(self._refresh(kind))
-
-    async def _refresh(self, kind: str) -> None:
-        refreshes = self._refreshes
-        assert refreshes is not None
-        try:
-            while refreshes.get(kind):
-                try:
-                    await getattr(self, f"list_{kind}")()
-                except MCPStdioError as exc:
-                    logger.warning("refreshing %s after list_changed failed: %s", kind, exc)
-                refreshes[kind] -= 1
-        finally:
-            refreshes.pop(kind, None)
+        if self._refreshes is None:
+            self._refreshes = Refreshes(lambda kind: getattr(self, f"list_{kind}")(), self._spawn)
+        self._refreshes.changed(kind)
 
     async def _answer_request(self, event: RequestReceived) -> Any:
         return await self.callbacks.answer(event.method, event.params, event.version)

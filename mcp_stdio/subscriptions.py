@@ -1,4 +1,8 @@
-"""``subscriptions/listen`` (MCP 2026-07-28, basic/patterns/subscriptions).
+"""Following what changes on the server: ``subscriptions/listen`` and list refreshes.
+
+:class:`Refreshes` fetches a list again when the server says it changed (the client's
+``refresh_on_list_changed``), in either era. The rest of this module is
+``subscriptions/listen`` (MCP 2026-07-28, basic/patterns/subscriptions).
 
 A subscription is a long-lived request: the client sends ``subscriptions/listen`` with a
 filter (``toolsListChanged``, ``promptsListChanged``, ``resourcesListChanged``,
@@ -28,9 +32,10 @@ from .errors import ConnectionClosed, MCPStdioError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine
     from typing import Any
 
-__all__ = ["Subscription", "Listeners", "MAX_QUEUED"]
+__all__ = ["Subscription", "Listeners", "Refreshes", "MAX_QUEUED"]
 
 logger = logging.getLogger("mcp_stdio.client")
 
@@ -204,3 +209,44 @@ class Listeners:
         if not keep:
             self._by_id.pop(subscription.request_id, None)
             subscription.ended(error)
+
+
+class Refreshes:
+    """Fetch a list again when it changed: at most one fetch in flight per list, one queued.
+
+    A burst of ``list_changed`` notifications costs at most two fetches of that list: the
+    one in flight, and one after it that sees every change of the burst.
+
+    Args:
+        fetch: ``fetch(kind)`` lists ``kind`` (``"tools"``, ``"prompts"``, ``"resources"``).
+        spawn: runs a coroutine in a task that the client's close() ends.
+    """
+
+    __slots__ = ("_fetch", "_spawn", "_wanted")
+
+    def __init__(self, fetch: Callable[[str], Awaitable[Any]],
+                 spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task]) -> None:
+        self._fetch = fetch
+        self._spawn = spawn
+        self._wanted: dict[str, int] = {}  # list -> fetches wanted (in flight + queued)
+
+    def changed(self, kind: str) -> None:
+        """The server said that list ``kind`` changed."""
+        wanted = self._wanted.get(kind, 0)
+        if wanted >= 2:
+            return
+        self._wanted[kind] = wanted + 1
+        if wanted == 0:
+            self._spawn(self._run(kind))
+
+    async def _run(self, kind: str) -> None:
+        wanted = self._wanted
+        try:
+            while wanted.get(kind):
+                try:
+                    await self._fetch(kind)
+                except MCPStdioError as exc:
+                    logger.warning("refreshing %s after list_changed failed: %s", kind, exc)
+                wanted[kind] -= 1
+        finally:
+            wanted.pop(kind, None)

@@ -87,7 +87,8 @@ def test_ci_runs_the_readme_install_and_test_commands_as_written():
 
 
 def test_readme_defaults_match_the_code():
-    from mcp_stdio import client, framing, transport
+    from mcp_stdio import framing, transport
+    from mcp_stdio import options as client
 
     assert f"``timeout``            ``{client.DEFAULT_TIMEOUT}``" in README
     assert f"``startup_timeout``    ``{client.DEFAULT_STARTUP_TIMEOUT}``" in README
