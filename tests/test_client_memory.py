@@ -392,3 +392,46 @@ def test_a_server_gone_before_the_first_request_fails_the_start_at_once():
             assert client.state is State.CLOSED
 
     run(main(), timeout=20)
+
+
+def test_a_notification_flood_is_bounded_dropped_and_counted_and_answers_keep_their_place():
+    # An async handler that blocks until released: the dispatcher fills. Notifications beyond
+    # max_queued_notifications are dropped and counted; the answer that arrives among them
+    # is never dropped, and is delivered after the notifications queued before it.
+    release = asyncio.Event()
+    seen = []
+
+    async def handler(notification):
+        await release.wait()
+        seen.append(notification["params"]["data"])
+
+    async def script(peer):
+        await peer.handshake()
+        request = await peer.receive_method("tools/list")
+        for n in range(5):
+            peer.send({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": n}})
+        peer.answer(request, {"tools": []})
+        for n in range(5, 50):
+            peer.send({"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": n}})
+        await asyncio.sleep(3600)
+
+    async def main():
+        async with memory_client(script, message_handler=handler, max_queued_notifications=10) as client:
+            call = asyncio.ensure_future(client.list_tools())
+            for _ in range(200):
+                if client.stats()["notifications_dropped"]:
+                    break
+                await asyncio.sleep(0.005)
+            # The queue holds 10 entries: the running handler of 0, notifications 1 to 4, the
+            # answer (it counts, but is never dropped), notifications 5 to 8; 9 to 49 were
+            # dropped and counted.
+            assert not call.done()
+            assert client.stats()["notifications_dropped"] == 41
+            release.set()
+            assert await call == {"tools": []}
+            # The caller resumed after the five notifications that came before its answer.
+            assert seen[:5] == [0, 1, 2, 3, 4]
+            await asyncio.sleep(0.05)
+            assert seen == list(range(9))
+
+    run(main())
