@@ -69,6 +69,7 @@ from .errors import (
     StartError,
 )
 from .lifecycle import State
+from .options import DEFAULT_TIMEOUT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ class Pool:
             raise ValueError("restart: the pool replaces a member that dies by itself")
         self._options = options
         self.callbacks = Callbacks(**{key: options.pop(key) for key in list(options) if key in _CALLBACK_OPTIONS})
-        self.timeout = options.get("timeout", Client.__init__.__kwdefaults__["timeout"])  # type: ignore[index]
+        self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
         self.members: list[_Member] = []
         self._starting = 0
         self._line: collections.deque[Agent] = collections.deque()  # agents whose requests wait, in turn

@@ -51,6 +51,10 @@ def check_group(lines: list[str]) -> None:
     assert lines == ["['first', 'second'] ['broken']", "26 first__echo", "3", "2"]
 
 
+def check_pool(lines: list[str]) -> None:
+    assert lines == ["5050.0", "2 100 2026-07-28"]
+
+
 def check_sync(lines: list[str]) -> None:
     assert lines == ["mcp_stdio-reference", "no asyncio here"]
 
@@ -59,6 +63,7 @@ def check_sync(lines: list[str]) -> None:
 PYTHON_EXAMPLES = {
     "mcp_stdio.connect(command)": check_quick_start,
     "connect_all(servers)": check_group,
+    "mcp_stdio.pool(command": check_pool,
     "mcp_stdio.sync.connect(": check_sync,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -86,23 +87,41 @@ def test_ci_runs_the_readme_install_and_test_commands_as_written():
         assert command in ci_lines
 
 
-def test_readme_defaults_match_the_code():
-    from mcp_stdio import framing, transport
-    from mcp_stdio import options as client
+def readme_options_table() -> dict[str, str]:
+    """The README's table of client options: name -> default, as written."""
+    section = README[README.index("\nThe client\n"):README.index("\nCallbacks\n")]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"``(\w+)``\s+(\S.*?)\s{2,}", line)
+        if match:
+            rows[match.group(1)] = match.group(2)
+    return rows
 
-    assert f"``timeout``            ``{client.DEFAULT_TIMEOUT}``" in README
-    assert f"``startup_timeout``    ``{client.DEFAULT_STARTUP_TIMEOUT}``" in README
-    assert f"``close_timeout``      ``{client.DEFAULT_CLOSE_TIMEOUT}``" in README
-    assert f"``exit_timeout``       ``{client.DEFAULT_EXIT_TIMEOUT}``" in README
-    assert f"``terminate_timeout``  ``{client.DEFAULT_TERMINATE_TIMEOUT}``" in README
-    assert f"``queue_size``         ``{transport.DEFAULT_QUEUE_SIZE}``" in README
-    assert f"``probe_timeout``      ``{client.DEFAULT_PROBE_TIMEOUT}``" in README
-    assert f"``max_input_rounds``   ``{client.DEFAULT_MAX_INPUT_ROUNDS}``" in README
-    assert framing.DEFAULT_MAX_MESSAGE_SIZE == 64 * 1024 * 1024 and "64 MiB" in README
+
+def test_readme_options_table_lists_every_option_with_its_default():
+    import inspect
+
+    from mcp_stdio import framing, transport
+    from mcp_stdio.client import Client
+
+    table = readme_options_table()
+    callbacks = {"message_handler", "stderr_callback", "logging_callback", "sampling_callback",
+                 "elicitation_callback", "list_roots_callback", "roots"}
+    parameters = inspect.signature(Client.__init__).parameters
+    options = {name: parameter.default for name, parameter in parameters.items()
+               if parameter.kind is parameter.KEYWORD_ONLY and name not in callbacks - {"message_handler",
+                                                                                         "stderr_callback"}}
+    assert set(table) == set(options), set(table) ^ set(options)
+    for name, default in options.items():
+        written = table[name]
+        if name == "max_message_size":
+            assert default == framing.DEFAULT_MAX_MESSAGE_SIZE == 64 * 1024 * 1024 and written == "64 MiB"
+        elif name == "client_info":
+            assert default is None and written == "mcp_stdio"
+        else:
+            assert written == f"``{default!r}``".replace("'", '"'), (name, written, default)
     for name in transport.DEFAULT_INHERITED_ENV:
         assert f"``{name}``" in README
-
-
 
 
 def test_tox_fails_rather_than_skips_a_missing_interpreter():
@@ -115,3 +134,13 @@ def test_tox_fails_rather_than_skips_a_missing_interpreter():
     assert envs[:5] == ["py39", "py310", "py311", "py312", "py313"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "--skip-missing-interpreters=false -e py39,py310,py311,py312,py313,lint " in ci
+
+
+def test_the_layout_section_names_every_module():
+    layout = README[README.index("\nLayout\n"):]
+    modules = sorted(path.name for path in (ROOT / "mcp_stdio").glob("*.py")
+                     if path.name not in ("__init__.py", "__main__.py"))
+    missing = [name for name in modules if f"``{name}``" not in layout]
+    assert not missing, f"README's Layout section does not name {missing}"
+    for folder in ("server/", "bench/", "schemas/"):
+        assert f"``{folder}``" in layout
