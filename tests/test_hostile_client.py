@@ -150,7 +150,7 @@ def test_3_a_backtracking_pattern_is_refused_at_once_without_stalling_the_loop()
                 "tools/call backtrack: the tool's outputSchema cannot be checked: #/properties/value/pattern: "
                 "pattern '^(a+)+$' is refused: the repeated group '(a+)' contains a quantifier or '|' (like "
                 "(a+)+), which can take exponential time")
-            assert took < 1.0  # was 14.8 s of backtracking on the loop
+            assert took < 2.0  # was 14.8 s of backtracking on the loop
             assert stall < STALL_BOUND, stall
 
     run(main())
@@ -165,7 +165,7 @@ def test_3_unique_items_over_20000_objects_is_checked_in_linear_time_without_sta
             stall, (result, took) = await least_stall(lambda: outcome(client, "unique"),
                                                       lambda: outcome(client, "unchecked"), bound=STALL_BOUND)
             assert len(result["structuredContent"]["value"]) == 20_000  # type: ignore[index]
-            assert took < 3.0  # quadratic, it took 72 s
+            assert took < 10.0  # quadratic, it took 72 s
             assert stall < STALL_BOUND, stall
 
     run(main())
@@ -180,7 +180,7 @@ def test_3_a_validation_past_its_budget_ends_with_a_clear_error_and_the_loop_kee
             assert type(error) is RemoteProtocolError
             assert str(error) == ("tools/call anyof: the tool's outputSchema cannot be checked: validation did not "
                                   "finish within its budget of 0.5 s")
-            assert 0.4 < took < 0.5 + 1.0
+            assert 0.4 < took < 0.5 + 2.0
             assert stall < STALL_BOUND, stall  # the rest ran in a worker thread
             # The same schema on a valid value: fine, and quick.
             fine = await asyncio.wait_for(client.call_tool("fine", {}), ANSWER_BOUND)
@@ -218,14 +218,14 @@ def test_4_a_storm_of_100000_pings_and_2000_blocking_requests_is_bounded(caplog)
         await client.start()
         watcher = asyncio.ensure_future(watch(rss()))
         began = time.monotonic()
-        report = json.loads(text(await asyncio.wait_for(client.call_tool("storm", {}, timeout=None), 30)))
+        report = json.loads(text(await asyncio.wait_for(client.call_tool("storm", {}, timeout=None), 90)))
         took = time.monotonic() - began
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         assert report == {"pings_answered": 100_000, "blocking_answered": 976,
                           "errors": {"-32603 too many requests in flight (limit 1024)": 976}}
         assert running == [16, 16]  # max_concurrent_handlers; the other 1,008 wait in line
-        assert took < 15.0  # before: 5,177 of them answered in 22.7 s
+        assert took < 60.0  # before: 5,177 of them answered in 22.7 s (about 2 s now)
         assert samples["tasks"] < 100, samples  # before: 193,666 tasks
         assert samples["rss"] < 64 * 1024 * 1024, samples  # before: 395 MiB
         began = time.monotonic()
@@ -234,7 +234,7 @@ def test_4_a_storm_of_100000_pings_and_2000_blocking_requests_is_bounded(caplog)
         assert time.monotonic() - began < bound  # before: 14 to 24 s against 12
 
     with caplog.at_level(logging.WARNING):
-        run(main(), timeout=60)
+        run(main(), timeout=150)
     no_asyncio_complaints(caplog)
 
 
@@ -255,13 +255,13 @@ def test_5_a_server_that_closes_its_stdin_fails_requests_at_once_and_is_stopped(
         assert type(pending.value) is ConnectionClosed and type(new.value) is ConnectionClosed
         for error in (pending.value, new.value):
             assert str(error) == "the server closed its stdin (it reads no more requests); stderr tail:\n  stdin closed"
-        assert failed < 1.0
+        assert failed < 2.0, failed  # at once: it used to be never
         # Stopped by the client within the close bounds, without close() being called.
-        bound = client.exit_timeout + client.terminate_timeout + 1.0
-        while process_alive(pid) and time.monotonic() - began < bound:
+        bound = client.exit_timeout + client.terminate_timeout + 3.0
+        while client.returncode is None and time.monotonic() - began < bound:
             await asyncio.sleep(0.02)
-        assert not process_alive(pid)
         assert client.returncode == -15  # it sleeps through EOF: SIGTERM ended it
+        assert not process_alive(pid)
         await client.close()
 
     with caplog.at_level(logging.WARNING):
@@ -306,14 +306,14 @@ def test_7_cached_2026_results_expire_by_ttl_and_the_cache_is_bounded():
             # 256 entries (DEFAULT_CACHE_ENTRIES) of 50 KB is 12.8 MB; all 1,000 would be 50 MB.
             assert grown < 16 * 1024 * 1024, grown
 
-    run(main(), timeout=60)
+    run(main(), timeout=120)
 
 
 def test_7_client_side_tasks_are_bounded_at_1000():
     async def main():
         async with mcp_stdio.connect(server("task_flood"), protocol="handshake", sampling_callback=sample) as client:
             report = json.loads(text(await asyncio.wait_for(
-                client.call_tool("flood", {"count": 3000, "ttl": 3_600_000}), 30)))
+                client.call_tool("flood", {"count": 3000, "ttl": 3_600_000}), 60)))
             assert report["created"] + sum(report["refused"].values()) == 3000
             assert set(report["refused"]) <= {"too many tasks at once (limit 1000)"}
             assert report["listed"] <= 1000  # before: 20,000 kept (+111 MiB)
@@ -471,7 +471,7 @@ def test_10_a_malformed_answer_with_a_pending_id_fails_that_request_at_once():
                 with pytest.raises(RemoteProtocolError) as caught:
                     # timeout=None: before the fix, this waited for ever.
                     await asyncio.wait_for(client.call_tool(name, {}, timeout=None), ANSWER_BOUND)
-                assert time.monotonic() - began < 1.0
+                assert time.monotonic() - began < 2.0
                 assert str(caught.value) == f"tools/call: malformed answer: {reason}"
             await client.ping()
 
@@ -603,7 +603,7 @@ def test_13_sys_exit_in_a_callback_fails_waiting_and_later_calls_and_kills_the_s
     expected = "ClientClosedError: the event loop of mcp_stdio.sync stopped: SystemExit was raised in a callback on it"
     assert report["waiting"] == expected and report["later"] == expected
     assert report["waiting_seconds"] < 2.0 and report["later_seconds"] < 0.5  # before: every later call hung
-    assert report["server_killed_within_s"] < 1.0
+    assert report["server_killed_within_s"] < 2.0  # the script looks for 2 s
     assert report["new_client"] == "ok"  # a new client starts a new loop
 
 

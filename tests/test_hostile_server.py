@@ -121,7 +121,7 @@ def test_17_an_endless_line_is_cut_at_the_size_cap_and_the_server_lives_on(comma
         finally:
             assert await peer.close() == 0
         assert peak < cap + 8 * 1024 * 1024, peak  # the cap, a read buffer and change
-        assert took < 10.0
+        assert took < 30.0
         assert any(line.startswith("skipped a message: MessageTooLong(size=") and line.endswith(f", limit={cap})")
                    for line in peer.stderr), peer.stderr[-3:]
 
@@ -155,8 +155,10 @@ def test_17_cancellations_of_unknown_ids_are_not_kept(command):
 # 18. A request to the client never wedges the server
 
 def test_18_an_unanswered_roots_request_times_out_and_blocks_nothing_else():
+    request_timeout = 3.0
+
     async def main():
-        peer = await RawPeer.start(target_server_command(request_timeout=0.5))
+        peer = await RawPeer.start(target_server_command(request_timeout=request_timeout))
         try:
             await peer.initialize({"roots": {"listChanged": True}})
             began = time.monotonic()
@@ -164,21 +166,22 @@ def test_18_an_unanswered_roots_request_times_out_and_blocks_nothing_else():
                              "params": {"name": "roots", "arguments": {}}})
             asked = await peer.receive(ANSWER_BOUND)
             assert asked["method"] == "roots/list"  # never answered
-            # Served meanwhile: before, only ping was.
-            listed = await peer.request(2, "tools/list", timeout=0.4)
+            # Served meanwhile, well before the roots request times out (before, only ping was).
+            listed = await peer.request(2, "tools/list", timeout=2.0)
             assert [tool["name"] for tool in listed["result"]["tools"]] == ["scale", "roots"]
             assert (await peer.request(3, "tools/call", {"name": "scale", "arguments": {"a": 2, "b": 3}},
-                                       timeout=0.4))["result"]["structuredContent"] == {"value": 6}
+                                       timeout=2.0))["result"]["structuredContent"] == {"value": 6}
+            assert time.monotonic() - began < request_timeout
             # request_timeout: the server gives up on its request, tells the client, and
             # the tool reports the error in its result.
-            assert await peer.receive(ANSWER_BOUND) == {"jsonrpc": "2.0", "method": "notifications/cancelled",
-                                                        "params": {"requestId": asked["id"],
-                                                                   "reason": "timed out after 0.5 s"}}
+            assert await peer.receive(request_timeout + ANSWER_BOUND) == {
+                "jsonrpc": "2.0", "method": "notifications/cancelled",
+                "params": {"requestId": asked["id"], "reason": "timed out after 3 s"}}
             answer = await peer.receive(ANSWER_BOUND)
             took = time.monotonic() - began
             assert answer == {"jsonrpc": "2.0", "id": 1, "result": {"content": [
-                {"type": "text", "text": "RequestTimeout: roots/list: no answer within 0.5 s"}], "isError": True}}
-            assert 0.45 < took < 0.5 + 1.0
+                {"type": "text", "text": "RequestTimeout: roots/list: no answer within 3 s"}], "isError": True}}
+            assert request_timeout - 0.05 < took < request_timeout + 2.0
         finally:
             assert await peer.close() == 0
 
