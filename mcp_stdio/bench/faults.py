@@ -279,7 +279,7 @@ class _Cases:
         async with mcp_stdio.connect(self.cmd("costly_schemas"), protocol="handshake") as client:
             await client.list_tools()
             stall, (outcome, took) = await least_stall(lambda: self._outcome(client, "backtrack"))
-        ok = "is refused: the repeated group '(a+)'" in outcome and took < 1 and stall < 0.1
+        ok = "is refused: the repeated group '(a+)'" in outcome and took < 2 and stall < 0.1
         return f"pattern refused in {took * 1e3:.0f} ms; loop stalled {stall * 1e3:.0f} ms (bound 100)", ok
 
     async def h_unique_items(self):
@@ -287,7 +287,7 @@ class _Cases:
             await client.list_tools()
             stall, (outcome, took) = await least_stall(lambda: self._outcome(client, "unique"),
                                                        lambda: self._outcome(client, "unchecked"))
-        ok = outcome == "valid" and took < 3 and stall < 0.1
+        ok = outcome == "valid" and took < 10 and stall < 0.1
         return f"checked in {took:.2f} s; validation stalled the loop {stall * 1e3:.0f} ms (bound 100)", ok
 
     async def h_validation_budget(self):
@@ -295,7 +295,7 @@ class _Cases:
                                      validation_timeout=0.5) as client:
             await client.list_tools()
             stall, (outcome, took) = await least_stall(lambda: self._outcome(client, "anyof"))
-        ok = outcome.endswith("within its budget of 0.5 s") and took < 1.5 and stall < 0.1
+        ok = outcome.endswith("within its budget of 0.5 s") and took < 2.5 and stall < 0.1
         return f"2**60 paths: RemoteProtocolError after {took:.2f} s; loop stalled {stall * 1e3:.0f} ms", ok
 
     async def h_request_storm(self):
@@ -315,16 +315,18 @@ class _Cases:
         client.set_request_handler("test/block", block)
         await client.start()
         before = rss()
+        started = time.perf_counter()
         try:
-            report = json.loads(mcp_stdio.tool_text(await asyncio.wait_for(client.call_tool("storm", {}), 30)))
+            report = json.loads(mcp_stdio.tool_text(await asyncio.wait_for(client.call_tool("storm", {}), 90)))
+            took = time.perf_counter() - started
         finally:
             grown = rss() - before
             started = time.perf_counter()
             await client.close()
             closing = time.perf_counter() - started
         ok = (report["pings_answered"] == 100_000 and running[1] == 16 and grown < 64 << 20 and closing < 12
-              and report["errors"] == {"-32603 too many requests in flight (limit 1024)": 976})
-        return (f"100,000 pings answered; {running[1]} handlers at once; 976 refused -32603; "
+              and took < 60 and report["errors"] == {"-32603 too many requests in flight (limit 1024)": 976})
+        return (f"100,000 pings answered in {took:.1f} s; {running[1]} handlers at once; 976 refused -32603; "
                 f"+{grown / 2**20:.0f} MiB; close {closing:.2f} s"), ok
 
     async def h_closes_stdin(self):
@@ -342,7 +344,7 @@ class _Cases:
             await asyncio.sleep(0.02)
         stopped = time.perf_counter() - started
         await client.close()
-        ok = named and failed < 1 and not _alive(client.pid)  # type: ignore[arg-type]
+        ok = named and failed < 2 and not _alive(client.pid)  # type: ignore[arg-type]
         return f"pending call failed in {failed * 1e3:.0f} ms (ConnectionClosed); server stopped in {stopped:.2f} s", ok
 
     async def h_list_changed_flood(self):
@@ -449,7 +451,7 @@ class _Cases:
                     await asyncio.wait_for(client.call_tool(name, {}, timeout=None), 5)
                     slow.append(name)
                 except RemoteProtocolError:
-                    if time.perf_counter() - started > 1:
+                    if time.perf_counter() - started > 2:
                         slow.append(name)
                 except asyncio.TimeoutError:
                     slow.append(name)
