@@ -326,7 +326,7 @@ class Client(ProtocolMethods):
                 tried; ``__cause__`` holds the underlying error.
             ClientClosedError: the client was already started or closed.
         """
-        if self._loop is not None or self._close_task is not None:
+        if self._loop is not None or self._close_task is not None or self._session.state is State.CLOSED:
             raise ClientClosedError(f"start() called on a client that is {self.state.value}")
         self._loop = asyncio.get_running_loop()
         self._trace = logger.isEnabledFor(logging.DEBUG)

@@ -113,6 +113,8 @@ class Connection:
         try:
             return await asyncio.shield(startup)  # type: ignore[no-any-return]
         finally:
+            if not startup.done():
+                startup.cancel()  # our caller was cancelled: a later outcome has nobody to read it
             if self._probe_timer is not None:
                 self._probe_timer.cancel()
                 self._probe_timer = None

@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import logging
 import os
 import signal
 import threading
@@ -57,6 +58,10 @@ __all__ = ["Client", "connect", "SyncSubscription", "EXTRA_WAIT"]
 # for a closing client, the close sequence (close_timeout + exit_timeout + 2 x
 # terminate_timeout + 4 with the defaults).
 EXTRA_WAIT = 12.0
+# Seconds a dead loop's last run may take: its clients' closes, once their servers are killed.
+WIND_DOWN = 5.0
+
+logger = logging.getLogger("mcp_stdio.client")
 
 
 class _Loop:
@@ -76,6 +81,8 @@ class _Loop:
             self.loop.run_forever()
         except BaseException as exc:  # SystemExit or KeyboardInterrupt raised in a callback
             reason = f"{type(exc).__name__} was raised in a callback on it"
+            self.ended = reason
+            self._wind_down()
         finally:
             self.ended = reason
             error = ClientClosedError(f"the event loop of mcp_stdio.sync stopped: {reason}")
@@ -85,7 +92,32 @@ class _Loop:
             for client in list(self.clients):
                 client._kill_server()
 
-    def run(self, coro: Any, timeout: float | None) -> Any:
+    def _wind_down(self) -> None:
+        """The loop died under its clients: kill their servers, end their tasks, close it.
+
+        The loop no longer runs, so this thread may run it a last time: the waiting calls
+        are cancelled (their callers get ClientClosedError), each client's close reaps its
+        killed server and closes its pipes, and the loop is closed, so that asyncio has
+        nothing left to complain about at interpreter exit. Bounded by WIND_DOWN seconds.
+        """
+        loop = self.loop
+        clients = list(self.clients)
+        for client in clients:
+            client._kill_server()  # first: what follows must not depend on the server
+        try:
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            closing = [loop.create_task(client._client.close()) for client in clients]
+            loop.run_until_complete(asyncio.wait([*tasks, *closing], timeout=WIND_DOWN)
+                                    if tasks or closing else asyncio.sleep(0))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+        except BaseException as exc:  # a callback raised again: leave the rest to the process's end
+            logger.warning("mcp_stdio.sync: winding down the dead event loop failed: %r", exc)
+
+    def submit(self, coro: Any) -> concurrent.futures.Future:
+        """Start ``coro`` on the loop; return its future (see :meth:`wait`)."""
         if threading.get_ident() == self.thread.ident:
             coro.close()
             raise LocalProtocolError("a mcp_stdio.sync call from a callback running on the event loop would "
@@ -95,21 +127,37 @@ class _Loop:
             raise ClientClosedError(f"the event loop of mcp_stdio.sync stopped: {self.ended}")
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         self.waiting.add(future)
+        return future
+
+    def wait(self, future: concurrent.futures.Future, timeout: float | None,
+             cancelled: str = "the call was cancelled") -> Any:
+        """Wait for a future of :meth:`submit`, at most ``timeout`` seconds."""
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise ClientClosedError(f"no outcome within {timeout:g} s (the event loop of mcp_stdio.sync is "
                                     "stuck, or a callback blocks it)") from None
+        except concurrent.futures.CancelledError:
+            if self.ended is not None:
+                raise ClientClosedError(f"the event loop of mcp_stdio.sync stopped: {self.ended}") from None
+            raise ClientClosedError(cancelled) from None
         except KeyboardInterrupt:
             future.cancel()  # the call is cancelled on the loop: the server is told
             raise
         finally:
             self.waiting.discard(future)
 
+    def run(self, coro: Any, timeout: float | None) -> Any:
+        """Run ``coro`` on the loop and wait for it, at most ``timeout`` seconds."""
+        return self.wait(self.submit(coro), timeout)
+
     def stop(self) -> None:
         if not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.loop.stop)
+            try:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+            except RuntimeError:  # closed meanwhile by _wind_down
+                return
             self.thread.join(5)
             if not self.thread.is_alive():
                 self.loop.close()
@@ -205,6 +253,12 @@ class Client:
     def __init__(self, command: list[str], **options: Any) -> None:
         self._client = _client.Client(command, **options)
         self._loop: _Loop | None = None
+        # start() and close() may race from two threads: this lock orders what they see
+        # (never held while waiting); close() cancels a start in flight.
+        self._state_lock = threading.Lock()
+        self._starting: concurrent.futures.Future | None = None
+        self._start_task: asyncio.Task | None = None  # the start on the loop, for close()
+        self._closed = False
 
     def __enter__(self) -> Client:
         self.start()
@@ -214,23 +268,58 @@ class Client:
         self.close()
 
     def start(self) -> None:
-        """Spawn the server and start the session (see :meth:`mcp_stdio.Client.start`)."""
-        loop = self._loop = _loop()
-        loop.clients.add(self)
+        """Spawn the server and start the session (see :meth:`mcp_stdio.Client.start`).
+
+        Raises:
+            ClientClosedError: the client was closed, before or while it started (from
+                another thread).
+        """
+        with self._state_lock:
+            if self._closed:
+                raise ClientClosedError("start() called on a closed client")
+            loop = self._loop = _loop()
+            loop.clients.add(self)
+            future = self._starting = loop.submit(self._start())
         startup = self._client.startup_timeout
-        self._call(self._client.start(), None if startup is None else startup + EXTRA_WAIT)
+        try:
+            loop.wait(future, None if startup is None else startup + EXTRA_WAIT,
+                      cancelled="the client was closed while it started")
+        finally:
+            self._starting = None
 
     def close(self) -> None:
-        """Stop the server (see :meth:`mcp_stdio.Client.close`); bounded."""
-        loop = self._loop
+        """Stop the server (see :meth:`mcp_stdio.Client.close`); bounded, from any thread.
+
+        A ``start()`` running in another thread is cancelled (it raises
+        ClientClosedError there) and its server stopped before this returns.
+        """
+        with self._state_lock:
+            self._closed = True
+            loop, starting = self._loop, self._starting
         if loop is None:
             return
         try:
             if loop.ended is None:
-                self._call(self._client.close(), EXTRA_WAIT + self._client.close_timeout)
+                self._call(self._close(starting is not None), EXTRA_WAIT + self._client.close_timeout)
         finally:
             loop.clients.discard(self)
             _stop_if_idle(loop)
+
+    async def _start(self) -> None:
+        self._start_task = asyncio.current_task()
+        try:
+            await self._client.start()
+        finally:
+            self._start_task = None
+
+    async def _close(self, racing: bool) -> None:
+        # A start in flight (another thread) is cancelled and waited for: it stops what it
+        # spawned, and the loop must not stop under it.
+        task = self._start_task
+        if racing and task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self._client.close()
 
     def listen(self, **options: Any) -> SyncSubscription:
         """Blocking version of :meth:`mcp_stdio.Client.listen`: iterate the result with ``for``."""

@@ -10,7 +10,9 @@ how many are kept. The asyncio side only runs the work and waits.
 
 Rules applied (basic/utilities/tasks): a task starts ``working``; its terminal states are
 ``completed``, ``failed`` and ``cancelled``, and a terminal task never changes again;
-"Receivers MAY delete a task and its results after the ttl has elapsed"; ``tasks/cancel``
+"Receivers MAY delete a task and its results after the ttl has elapsed" (a finished task
+past its ttl is unknown from then on, to every read, not only after the next creation;
+a working one is kept until it finishes); ``tasks/cancel``
 of a terminal task is an error (-32602); an unknown ``taskId`` is -32602.
 """
 
@@ -123,8 +125,9 @@ class TaskStore:
         result["_meta"] = dict(meta if type(meta) is dict else {}, **{RELATED_TASK: {"taskId": task_id}})
         return result
 
-    def list(self) -> list[dict]:
-        """Return copies of every task's state (``tasks/list``; one page)."""
+    def list(self, now: float | None = None) -> list[dict]:
+        """Return copies of every task's state (``tasks/list``; one page), expired ones dropped."""
+        self.prune(now)
         return [dict(task.state) for task in self._tasks.values()]
 
     def cancel(self, task_id: Any, now: float | None = None) -> dict:
@@ -155,6 +158,9 @@ class TaskStore:
 
     def _task(self, task_id: Any) -> _Task:
         task = self._tasks.get(task_id) if type(task_id) is str else None
+        if task is not None and task.state["status"] in TERMINAL and task.expires <= time.time():
+            del self._tasks[task_id]  # its ttl elapsed: deleted, as the spec allows
+            task = None
         if task is None:
             raise RequestError(INVALID_PARAMS, f"Unknown task: {str(task_id)[:80]!r}")
         return task

@@ -167,7 +167,8 @@ def test_cli_exits_nonzero_naming_each_regression(tmp_path):
 
 
 def test_a_group_that_cannot_run_is_an_error_in_the_summary_and_the_exit_status(tmp_path, monkeypatch, capsys):
-    from mcp_stdio.bench import __main__ as command, faults
+    from mcp_stdio.bench import __main__ as command
+    from mcp_stdio.bench import faults
 
     monkeypatch.setattr(faults, "SERVERS", tmp_path / "nowhere")
     status = command.main(["faults", "--quiet", "--out", str(tmp_path)])
@@ -189,7 +190,8 @@ def test_the_fault_servers_are_in_the_package_one_per_file_with_a_one_line_docst
     from mcp_stdio.bench.servers import SERVERS
 
     assert SERVERS == ROOT / "mcp_stdio" / "bench" / "servers"
-    used = set(re.findall(r'self\.cmd\("(\w+)"', (ROOT / "mcp_stdio" / "bench" / "faults.py").read_text()))
+    used = {name for module in ("faults.py", "hostile.py")
+            for name in re.findall(r'self\.cmd\("(\w+)"', (ROOT / "mcp_stdio" / "bench" / module).read_text())}
     assert used and all((SERVERS / f"{name}.py").is_file() for name in used)
     for path in set(SERVERS.glob("*.py")) - {SERVERS / "__init__.py"}:
         docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))

@@ -16,7 +16,6 @@ from mcp_stdio.session import State
 from .helpers import run
 from .memory import memory_client
 
-
 SERVER_INFO = {"name": "memory", "version": "0"}
 
 

@@ -444,3 +444,23 @@ def test_the_shared_answers_are_bounded_least_recently_used_first(monkeypatch):
     assert client_session.shared_answer(dict(answers[0])) is client_session._shared['{"n":0}']  # now most recent
     client_session.shared_answer(dict(answers[3]))  # drops {"n": 1}, the least recently used
     assert list(client_session._shared) == ['{"n":2}', '{"n":0}', '{"n":3}']
+
+
+def test_a_finished_task_past_its_ttl_is_unknown_to_every_read():
+    import time
+
+    from mcp_stdio.errors import RequestError
+    from mcp_stdio.tasks import TaskStore
+
+    store = TaskStore()
+    past = time.time() - 10
+    old = store.create(50, now=past)["taskId"]
+    working = store.create(50, now=past)["taskId"]
+    store.finish(old, "completed", {"content": []}, now=past)
+    fresh = store.create(60_000)["taskId"]
+    store.finish(fresh, "completed", {"content": []})
+    for read in (store.get, store.result, store.outcome):
+        with pytest.raises(RequestError, match="Unknown task"):
+            read(old)
+    # A working task is kept past its ttl (the receiver may delete it only once it is done).
+    assert [task["taskId"] for task in store.list()] == [working, fresh]

@@ -11,8 +11,8 @@ import mcp_stdio
 from mcp_stdio import CapabilityError, LocalProtocolError, RemoteError, RemoteProtocolError
 
 from . import spec
-from .recording import RECEIVED, SENT, RecordingClient, clear
 from .helpers import CHILD_ENV, REFERENCE, run, server
+from .recording import RECEIVED, SENT, RecordingClient, clear
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

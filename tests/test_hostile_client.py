@@ -29,7 +29,7 @@ from mcp_stdio import (
     RemoteProtocolError,
     StartError,
 )
-from mcp_stdio.bench.faults import cli_command, least_stall, rss, script_command
+from mcp_stdio.bench.hostile_tools import cli_command, least_stall, rss, script_command
 from mcp_stdio.errors import UnknownTool
 
 from .helpers import process_alive, run, server
@@ -39,10 +39,11 @@ pytestmark = pytest.mark.usefixtures("no_leaks")
 # The bound of an answer that is already on its way: before the fixes these calls waited
 # for ever (timeout=None), so any finite bound proves the point; 5 s absorbs a busy machine.
 ANSWER_BOUND = 5.0
-# The event loop's longest stall allowed while an outputSchema is checked (issue 11's fuzzer
-# bound; the validator itself runs at most 20 ms on the loop, INLINE_VALIDATION_BUDGET, and
-# the worker thread that goes on competes for the GIL). The smallest of up to three runs
-# counts (faults.least_stall): a loaded machine's scheduler stalls the loop now and then.
+# The event loop's longest stall allowed while an outputSchema is checked: a behaviour
+# bound, loose for a loaded machine (issue 11's fuzzer bound). The target, about 50 ms, is
+# the bench's to check (hostile_tools.STALL_BOUND, row H3): the validator runs at most 20 ms on
+# the loop (INLINE_VALIDATION_BUDGET), then in a worker thread. The smallest of up to three
+# runs counts (hostile_tools.least_stall): a loaded machine's scheduler stalls the loop now and then.
 STALL_BOUND = 0.1
 
 
@@ -321,8 +322,6 @@ def test_7_client_side_tasks_are_bounded_at_1000():
     run(main(), timeout=60)
 
 
-@pytest.mark.xfail(strict=True, reason="TaskStore prunes expired tasks only in create(): tasks/get and tasks/list "
-                                       "still serve a finished task after its ttl")
 def test_7_a_client_side_task_past_its_ttl_is_gone():
     async def main():
         async with mcp_stdio.connect(server("task_flood"), protocol="handshake", sampling_callback=sample) as client:
@@ -607,8 +606,6 @@ def test_13_sys_exit_in_a_callback_fails_waiting_and_later_calls_and_kills_the_s
     assert report["new_client"] == "ok"  # a new client starts a new loop
 
 
-@pytest.mark.xfail(strict=True, reason="after the sync loop's thread died, its pending tasks and subprocess "
-                                       "transports are never closed: asyncio complains at interpreter exit")
 def test_13_sys_exit_in_a_callback_leaves_no_asyncio_complaint_at_exit():
     _, stderr = run_script("system_exit")
     assert stderr == ""
@@ -623,8 +620,6 @@ def test_13_after_fork_the_child_exits_promptly_and_the_parent_s_client_still_wo
     assert stderr == ""
 
 
-@pytest.mark.xfail(strict=True, reason="sync Client.close() does not wait for a start() running in another "
-                                       "thread: it stops the shared loop under it (orphaned server, destroyed task)")
 def test_13_close_racing_start_leaves_no_server_and_start_ends_with_an_mcp_stdio_error():
     rows, stderr = run_script("race", "12", timeout=120)
     assert all(row["outcome"] in ("started", "ClientClosedError", "StartError") for row in rows), rows
@@ -633,8 +628,6 @@ def test_13_close_racing_start_leaves_no_server_and_start_ends_with_an_mcp_stdio
     assert "Task was destroyed" not in stderr and "Traceback" not in stderr
 
 
-@pytest.mark.xfail(strict=True, reason="Client.start() after close() (never started) spawns the server and fails "
-                                       "with LocalProtocolError instead of refusing with ClientClosedError")
 def test_13_start_after_close_is_refused_without_spawning(caplog):
     async def main():
         client = mcp_stdio.connect(mcp_stdio.reference_server_command(), protocol="handshake")

@@ -1,5 +1,5 @@
 """Hostile input against the server (issue 11, items 16 to 19): a hostile client
-(mcp_stdio.bench.faults.RawPeer, raw lines on asyncio's own pipes) drives the reference
+(mcp_stdio.bench.hostile_tools.RawPeer, raw lines on asyncio's own pipes) drives the reference
 server and a server built with mcp_stdio.server.Server, and each bound is asserted: time
 with timeouts, memory with the server's RSS from /proc, the exact JSON-RPC answers.
 
@@ -13,7 +13,7 @@ import time
 import pytest
 
 import mcp_stdio
-from mcp_stdio.bench.faults import RawPeer, rss, target_server_command
+from mcp_stdio.bench.hostile_tools import RawPeer, rss, target_server_command
 
 from .helpers import run
 

@@ -15,8 +15,8 @@ import pytest
 import mcp_stdio
 
 from . import spec
-from .recording import SENT, RecordingClient, clear
 from .helpers import ROOT, run
+from .recording import SENT, RecordingClient, clear
 
 EVERYTHING = os.environ.get(
     "MCP_STDIO_EVERYTHING", str(ROOT / ".peers" / "node_modules" / "@modelcontextprotocol" / "server-everything"

@@ -15,9 +15,9 @@ from mcp_stdio import LocalProtocolError, RemoteError, RemoteProtocolError
 from mcp_stdio.client import _ERAS
 
 from . import spec
-from .recording import RECEIVED, SENT, RecordingClient, clear
 from .helpers import CHILD_ENV, REFERENCE, run, server
 from .memory import memory_client
+from .recording import RECEIVED, SENT, RecordingClient, clear
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 

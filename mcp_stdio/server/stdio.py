@@ -296,7 +296,10 @@ class Connection:
                     stats["initialize"] += 1
                 elif kind is NotificationReceived:
                     stats["notifications"] += 1
-                elif kind is MessageRejected or kind is MessageTooLong:
+                elif kind is MessageRejected:
+                    stats["invalid"] += 1
+                    logger.warning("skipped a message: %s: %r", event.reason, event.excerpt)  # type: ignore[attr-defined]
+                elif kind is MessageTooLong:
                     stats["invalid"] += 1
                     logger.warning("skipped a message: %r", event)
                 elif kind is UnexpectedAnswer:
