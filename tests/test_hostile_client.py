@@ -29,7 +29,7 @@ from mcp_stdio import (
     RemoteProtocolError,
     StartError,
 )
-from mcp_stdio.bench.hostile_tools import cli_command, least_stall, rss, script_command
+from mcp_stdio.bench.hostile_tools import Blocker, cli_command, least_stall, rss, script_command
 from mcp_stdio.errors import UnknownTool
 
 from .helpers import process_alive, run, server
@@ -193,20 +193,10 @@ def test_3_a_validation_past_its_budget_ends_with_a_clear_error_and_the_loop_kee
 # 4. Server-to-client request storms
 
 def test_4_a_storm_of_100000_pings_and_2000_blocking_requests_is_bounded(caplog):
-    running = [0, 0]  # now, most at once
     samples = {"tasks": 0, "rss": 0}
 
     async def main():
-        release = asyncio.Event()
-
-        async def block(params: dict) -> dict:
-            running[0] += 1
-            running[1] = max(running[1], running[0])
-            try:
-                await release.wait()
-            finally:
-                running[0] -= 1
-            return {}
+        block = Blocker()  # an object with an async __call__: a handler as users write one too
 
         async def watch(base: int) -> None:
             while True:
@@ -225,7 +215,7 @@ def test_4_a_storm_of_100000_pings_and_2000_blocking_requests_is_bounded(caplog)
         await asyncio.gather(watcher, return_exceptions=True)
         assert report == {"pings_answered": 100_000, "blocking_answered": 976,
                           "errors": {"-32603 too many requests in flight (limit 1024)": 976}}
-        assert running == [16, 16]  # max_concurrent_handlers; the other 1,008 wait in line
+        assert (block.running, block.most) == (16, 16)  # max_concurrent_handlers; the other 1,008 wait
         assert took < 60.0  # before: 5,177 of them answered in 22.7 s (about 2 s now)
         assert samples["tasks"] < 100, samples  # before: 193,666 tasks
         assert samples["rss"] < 64 * 1024 * 1024, samples  # before: 395 MiB

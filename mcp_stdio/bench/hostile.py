@@ -25,6 +25,7 @@ from mcp_stdio import (
 
 from .hostile_tools import (
     STALL_BOUND,
+    Blocker,
     RawPeer,
     alive,
     cli_command,
@@ -107,18 +108,7 @@ class HostileCases:
         return f"2**60 paths: RemoteProtocolError after {took:.2f} s; loop stalled {stall * 1e3:.0f} ms", ok
 
     async def h_request_storm(self):
-        running = [0, 0]
-        release = asyncio.Event()
-
-        async def block(params: dict) -> dict:
-            running[0] += 1
-            running[1] = max(running[1], running[0])
-            try:
-                await release.wait()
-            finally:
-                running[0] -= 1
-            return {}
-
+        block = Blocker()
         client = mcp_stdio.connect(self.cmd("request_storm", "100000", "2000"), protocol="handshake")
         client.set_request_handler("test/block", block)
         await client.start()
@@ -132,9 +122,9 @@ class HostileCases:
             started = time.perf_counter()
             await client.close()
             closing = time.perf_counter() - started
-        ok = (report["pings_answered"] == 100_000 and running[1] == 16 and grown < 64 << 20 and closing < 12
+        ok = (report["pings_answered"] == 100_000 and block.most == 16 and grown < 64 << 20 and closing < 12
               and took < 60 and report["errors"] == {"-32603 too many requests in flight (limit 1024)": 976})
-        return (f"100,000 pings answered in {took:.1f} s; {running[1]} handlers at once; 976 refused -32603; "
+        return (f"100,000 pings answered in {took:.1f} s; {block.most} handlers at once; 976 refused -32603; "
                 f"+{grown / 2**20:.0f} MiB; close {closing:.2f} s"), ok
 
     async def h_closes_stdin(self):

@@ -27,6 +27,27 @@ def ignore(*args: Any) -> None:
     """A callback that does nothing."""
 
 
+class Blocker:
+    """A request handler that blocks until :attr:`release` is set, counting how many run.
+
+    Create it inside a running loop (it makes an ``asyncio.Event``).
+    """
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self.release = asyncio.Event()
+
+    async def __call__(self, params: dict) -> dict:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            await self.release.wait()
+        finally:
+            self.running -= 1
+        return {}
+
+
 async def run_command(command: list[str], timeout: float = 120) -> tuple[int, str, str]:
     """Run a command to its end; return (status, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
