@@ -18,7 +18,6 @@ of a terminal task is an error (-32602); an unknown ``taskId`` is -32602.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import OrderedDict
 
@@ -82,6 +81,8 @@ class TaskStore:
             raise RequestError(INVALID_PARAMS, f"too many tasks at once (limit {self.max_tasks})")
         ttl_ms = ttl if type(ttl) is int and ttl > 0 else DEFAULT_TTL_MS
         stamp = _iso(now)
+        import secrets  # on first use: it imports hashlib, hmac and random, 2 ms of a server's start
+
         task_id = secrets.token_hex(12)
         state = {"taskId": task_id, "status": "working", "createdAt": stamp, "lastUpdatedAt": stamp, "ttl": ttl_ms}
         self._tasks[task_id] = _Task(state, now, now + ttl_ms / 1000)
