@@ -397,11 +397,11 @@ def test_a_notification_flood_is_bounded_dropped_and_counted_and_answers_keep_th
     # An async handler that blocks until released: the dispatcher fills. Notifications beyond
     # max_queued_notifications are dropped and counted; the answer that arrives among them
     # is never dropped, and is delivered after the notifications queued before it.
-    release = asyncio.Event()
     seen = []
+    box = {}
 
     async def handler(notification):
-        await release.wait()
+        await box["release"].wait()
         seen.append(notification["params"]["data"])
 
     async def script(peer):
@@ -415,6 +415,7 @@ def test_a_notification_flood_is_bounded_dropped_and_counted_and_answers_keep_th
         await asyncio.sleep(3600)
 
     async def main():
+        box["release"] = release = asyncio.Event()  # in the loop: Python 3.9 binds it at creation
         async with memory_client(script, message_handler=handler, max_queued_notifications=10) as client:
             call = asyncio.ensure_future(client.list_tools())
             for _ in range(200):
