@@ -1,158 +1,179 @@
 #!/usr/bin/env python3
-"""Seeded fuzzer for the framing and session layers (stdlib ``random`` only).
+"""Seeded, structure-aware fuzzers of the whole client and of the reference server (issue 11).
 
-Usage: python tools/fuzz.py [--messages 100000] [--seed 1]
+Usage:
+    python tools/fuzz.py --target client --seed 1 --messages 2000
+    python tools/fuzz.py --target server --seed 1 --messages 2000
+    python tools/fuzz.py --target client --seed 1 --messages 1000000     # a long run
+    python tools/fuzz.py --target client --seed 7 --iteration 123 --shrink  # replay one
 
-Valid messages of every shape are mutated (truncated, bytes flipped, inserted, deleted or
-duplicated, ids and types swapped, nesting deepened, wrapped in batches) and fed, as one
-stream cut into random chunks, through a ready ClientSession with requests pending. The
-run checks that nothing raises, that every non-blank line produces at least one event of a
-known kind, and that every line that is not UTF-8 JSON is reported as a parse error
-(-32700). The same seed always produces the same run. Exit status 1 on any finding.
+``--target client`` drives :class:`mcp_stdio.Client` against a peer that sends mutated
+server messages (tools/mcpfuzz/client_target.py); ``--target server`` drives the
+reference server, a child process, with mutated client messages
+(tools/mcpfuzz/server_target.py). Each iteration is one connection planned from its own
+``random.Random(f"{target}:{seed}:{iteration}")``: the same seed sends the same messages.
+Progress goes to stderr; the summary (messages sent, findings, seconds) to stdout, as
+JSON. Exit status 1 on any finding, after printing the seed, the iteration and the
+messages that reproduce it (shrunk with ``--shrink``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import json
-import random
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-from mcp_stdio.framing import Oversized  # noqa: E402
-from mcp_stdio.jsonrpc import ErrorResponse, InvalidMessage, Notification, Request, Response  # noqa: E402
-from mcp_stdio.session import ClientSession, HandshakeComplete, UnexpectedResponse  # noqa: E402
+from mcpfuzz import client_target, server_target  # noqa: E402
+from mcpfuzz.common import Monitor  # noqa: E402
 
-KNOWN_EVENTS = (Request, Notification, Response, ErrorResponse, InvalidMessage, UnexpectedResponse, Oversized)
-JUNK = [b"\x00", b"\xff", b"\xc3", b"\xe2\x80", b"\r", b" ", b"{", b"}", b"[", b"]", b'"', b"\\", b",", b":",
-        b"null", b"true", b"1e999", b"-0", b"NaN", b"\xef\xbb\xbf", "\u2028".encode(), b"\\ud800"]
+__all__ = ["run", "replay", "main"]
 
-
-def corpus(rng: random.Random) -> list[dict]:
-    """Return valid messages of every shape."""
-    text = "".join(rng.choice(["a", "é", "\u2028", "\u0085", "𝄞", '"', "\\", "\n", "\t"]) for _ in range(12))
-    return [
-        {"jsonrpc": "2.0", "id": rng.randint(1, 50), "result": {"content": [{"type": "text", "text": text}]}},
-        {"jsonrpc": "2.0", "id": rng.randint(1, 50), "error": {"code": -32601, "message": text, "data": [1]}},
-        {"jsonrpc": "2.0", "id": "s-1", "method": "ping"},
-        {"jsonrpc": "2.0", "id": rng.randint(-5, 5), "method": "sampling/createMessage", "params": {"x": text}},
-        {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": 1, "progress": 0.5}},
-        {"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": {"k": text}}},
-        {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}},
-    ]
+# Findings kept with their messages (the first ones; the rest are counted).
+MAX_REPORTED = 10
 
 
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    """Return a mutated copy of ``data`` (never containing a raw newline)."""
-    choice = rng.randrange(10)
-    if choice == 0 and data:
-        return data[: rng.randrange(len(data))]  # truncated
-    if choice == 1 and data:
-        i = rng.randrange(len(data))
-        return data[:i] + bytes([rng.randrange(256)]) + data[i + 1:]
-    if choice == 2:
-        i = rng.randrange(len(data) + 1)
-        return data[:i] + rng.choice(JUNK) + data[i:]
-    if choice == 3 and data:
-        i = rng.randrange(len(data))
-        return data[:i] + data[i + rng.randint(1, 8):]
-    if choice == 4 and data:
-        i, j = sorted(rng.randrange(len(data)) for _ in range(2))
-        return data[:j] + data[i:j] + data[j:]
-    if choice == 5:
-        return data.replace(b'"id":', rng.choice([b'"id":"', b'"id":true,"x":', b'"id":1.5,"y":', b'"id":[']), 1)
-    if choice == 6:
-        depth = rng.choice([10, 1000, 100000])
-        return data.replace(b"{", b"[" * depth + b"{", 1) + b"]" * rng.choice([0, depth])
-    if choice == 7:
-        return b"[" + data + b"," + data + b"]"
-    if choice == 8:
-        return data.replace(b'"2.0"', rng.choice([b'"1.0"', b"2.0", b'"2.0 "', b"null"]), 1)
-    return data  # unchanged: valid messages must keep flowing too
+def _target(name: str):
+    if name == "client":
+        return client_target
+    if name == "server":
+        return server_target
+    raise ValueError(f"target must be 'client' or 'server', not {name!r}")
 
 
-def run(messages: int, seed: int, max_message_size: int = 64 * 1024) -> dict:
-    """Fuzz ``messages`` lines with ``seed``; return counts and findings."""
-    rng = random.Random(seed)
-    session = ClientSession(max_message_size)
-    msg_id, _ = session.initialize({"name": "fuzz", "version": "0"}, {})
-    events = session.receive_data(json.dumps({"jsonrpc": "2.0", "id": msg_id, "result": {
-        "protocolVersion": "2025-11-25", "capabilities": {}}}).encode() + b"\n")
-    assert isinstance(events[0], HandshakeComplete)
-    session.send_initialized()
-    counts = {kind.__name__: 0 for kind in KNOWN_EVENTS}
-    findings: list[str] = []
-    produced = 0
-    shapes = corpus(rng)
-    stream = []
-    lines = []
-    for index in range(messages):
-        if index % 1000 == 0:
-            shapes = corpus(rng)
-            for _ in range(20):
-                session.send_request("tools/call", {"name": "t"}, token=index)
-        message = rng.choice(shapes)
-        data = json.dumps(message, ensure_ascii=rng.random() < 0.5).encode()
-        if rng.random() < 0.8:
-            data = mutate(rng, data)
-        data = data.replace(b"\n", b"")
-        lines.append(data)
-        stream.append(data + rng.choice([b"\n", b"\r\n", b"\n\n"]))
-    blob = b"".join(stream)
-    position = 0
-    start = time.perf_counter()
-    while position < len(blob):
-        size = rng.choice([1, 7, 64, 4096, 65536])
+async def _run(target: str, seed: int, messages: int, *, iterations: list | None = None,
+               subprocess_every: int = 0, progress: bool = False, max_seconds: float | None = None,
+               plan_filter=None) -> dict:
+    module = _target(target)
+    started = time.perf_counter()
+    sent = 0
+    findings: list = []
+    reports: list = []
+    index = 0
+    done = 0
+    last_progress = started
+    gc.collect()
+    gc.disable()  # collected between iterations instead (Monitor.collect)
+    async with Monitor() as monitor:
+        session = module.Session(seed, monitor) if hasattr(module, "Session") else None
         try:
-            out = session.receive_data(blob[position:position + size])
-        except Exception as exc:  # a finding, reported with the seed that reproduces it
-            findings.append(f"receive_data raised {exc!r} at byte {position}")
-            break
-        for event in out:
-            if not isinstance(event, KNOWN_EVENTS):
-                findings.append(f"unknown event {event!r}")
-            counts[type(event).__name__] += 1
-            produced += 1
-        position += size
-    elapsed = time.perf_counter() - start
-    expected_min = sum(1 for line in lines if line.strip(b" \t\r"))
-    if produced < expected_min:
-        findings.append(f"{expected_min} non-blank lines produced only {produced} events")
-    # Every line that is not UTF-8 JSON must be reported as a parse error.
-    from mcp_stdio.jsonrpc import parse
+            while (sent < messages) if iterations is None else (done < len(iterations)):
+                iteration = iterations[done] if iterations is not None else index
+                monitor.iteration = iteration
+                plan = module.make_plan(seed, iteration)
+                if plan_filter is not None:
+                    plan = plan_filter(plan)
+                before = len(monitor.findings)
+                if session is not None:
+                    outcome = await session.run_iteration(plan)
+                else:
+                    outcome = await module.run_iteration(plan, monitor, subprocess=bool(
+                        subprocess_every and index % subprocess_every == subprocess_every - 1))
+                found = outcome["findings"] + monitor.findings[before:]
+                sent += outcome["messages"]
+                if found:
+                    findings.extend(found)
+                    if len(reports) < MAX_REPORTED:
+                        reports.append({"iteration": iteration, "findings": [f.line() for f in found],
+                                        "messages": [line.rstrip(b"\r\n").decode("utf-8", "backslashreplace")[:2000]
+                                                     for line in outcome["sent"]],
+                                        "received": [line.decode("utf-8", "backslashreplace")[:2000]
+                                                     for line in outcome.get("received", ())],
+                                        "stderr": outcome.get("stderr", b"").decode("utf-8", "replace")})
+                index += 1
+                done += 1
+                monitor.collect(full=index % 50 == 0)
+                if index == 3:
+                    gc.freeze()  # what the first iterations loaded stays: later collections skip it
+                now = time.perf_counter()
+                if progress and now - last_progress >= 5:
+                    last_progress = now
+                    print(f"fuzz {target} seed {seed}: {sent} messages, {index} iterations, "
+                          f"{len(findings)} findings, {now - started:.0f} s", file=sys.stderr, flush=True)
+                if max_seconds is not None and now - started > max_seconds:
+                    break
+        finally:
+            if session is not None:
+                await session.close()
+            gc.unfreeze()
+            gc.enable()
+    return {"target": target, "seed": seed, "messages": sent, "iterations": index,
+            "findings": [f.line() for f in findings], "reports": reports,
+            "kinds": sorted({f.kind for f in findings}),
+            "seconds": round(time.perf_counter() - started, 2), "max_lag_ms": round(monitor.max_seen_lag * 1000, 1),
+            "noisy_lags": monitor.noisy_lags}
 
-    for line in lines:
-        body = line.rstrip(b"\r")
-        if not body.strip():
-            continue
-        try:
-            json.loads(body[3:] if body.startswith(b"\xef\xbb\xbf") else body.decode("utf-8"))
-            is_json = True
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            is_json = False
-        if not is_json:
-            try:
-                result = parse(body)
-            except Exception as exc:  # a finding
-                findings.append(f"parse raised {exc!r} on {body[:80]!r}")
-                continue
-            if not (isinstance(result, InvalidMessage) and result.code == -32700):
-                findings.append(f"not reported as a parse error: {body[:80]!r}")
-    return {"seed": seed, "messages": messages, "events": produced, "counts": counts,
-            "seconds": round(elapsed, 2), "findings": findings}
+
+def run(target: str = "client", seed: int = 1, messages: int = 2000, **options) -> dict:
+    """Run ``target`` with ``seed`` until ``messages`` messages were sent; return the summary."""
+    return asyncio.run(_run(target, seed, messages, **options))
 
 
-def main(argv: list[str] | None = None) -> int:
+def replay(target: str, seed: int, iteration: int, **options) -> dict:
+    """Run one iteration of ``seed`` again; return the summary."""
+    return asyncio.run(_run(target, seed, 0, iterations=[iteration], **options))
+
+
+def plan_text(target: str, seed: int, iterations: int) -> list:
+    """Return the messages the first ``iterations`` plans send (references unresolved)."""
+    module = _target(target)
+    out: list = []
+    for iteration in range(iterations):
+        out.extend(module.make_plan(seed, iteration).messages_text())
+    return out
+
+
+def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--target", choices=("client", "server"), default="client")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--messages", type=int, default=2000, help="messages to send (default 2000)")
+    parser.add_argument("--iteration", type=int, action="append", help="replay only this iteration (repeatable)")
+    parser.add_argument("--subprocess-every", type=int, default=0,
+                        help="client target: run every N-th iteration against a child process")
+    parser.add_argument("--shrink", action="store_true", help="shrink the messages of the first failing iteration")
+    parser.add_argument("--max-seconds", type=float, default=None)
     args = parser.parse_args(argv)
-    report = run(args.messages, args.seed)
-    print(json.dumps(report, indent=1))
-    return 1 if report["findings"] else 0
+    report = asyncio.run(_run(args.target, args.seed, args.messages, iterations=args.iteration,
+                              subprocess_every=args.subprocess_every, progress=True, max_seconds=args.max_seconds))
+    if report["findings"] and args.shrink:
+        from mcpfuzz.shrink import shrink
+
+        first = report["reports"][0]["iteration"]
+        report["shrunk"] = shrink(args.target, args.seed, first)
+    summary = {key: report[key] for key in ("target", "seed", "messages", "iterations", "seconds", "max_lag_ms",
+                                            "noisy_lags", "kinds")}
+    summary["findings"] = len(report["findings"])
+    print(json.dumps(summary))
+    if report["findings"]:
+        print(f"FINDINGS with --target {args.target} --seed {args.seed}:")
+        for item in report["reports"]:
+            print(f"\n--- iteration {item['iteration']} (replay: python tools/fuzz.py --target {args.target} "
+                  f"--seed {args.seed} --iteration {item['iteration']})")
+            for line in item["findings"]:
+                print("  " + line)
+            print("  messages sent:")
+            for line in item["messages"][:60]:
+                print("    " + line[:300])
+            if item["received"]:
+                print(f"  the {args.target} wrote:")
+                for line in item["received"][:60]:
+                    print("    " + line.rstrip()[:300])
+            if item["stderr"]:
+                print("  the end of its stderr:")
+                print("    " + item["stderr"][-1500:].replace("\n", "\n    "))
+        if "shrunk" in report:
+            print("\nsmallest reproducer found:")
+            print(json.dumps(report["shrunk"], indent=1)[:20000])
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

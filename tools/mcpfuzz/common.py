@@ -1,0 +1,178 @@
+"""What both targets share: findings, and the monitor of the event loop and the logs.
+
+The :class:`Monitor` watches one event loop while a target runs:
+
+* a ticker task sleeps 10 ms in a loop and records how late it wakes up: a stall of the
+  loop longer than :data:`MAX_LAG` while the loop's thread was busy (its CPU time grew by
+  at least half the stall, so that a descheduled process on a loaded machine is not
+  blamed) is a finding; the fuzzer's own garbage collections between iterations
+  (:meth:`Monitor.collect`) are not counted;
+* the loop's exception handler records everything it is given (an exception in a
+  callback, a task whose exception was never retrieved);
+* ``sys.unraisablehook`` records exceptions raised where nobody can catch them
+  (``__del__``, a coroutine never awaited);
+* a logging handler on the ``mcp_stdio`` logger records every record that carries a
+  traceback (the library logs its own bugs with ``logger.exception``) and every message
+  that a session refused because its checks raised ("internal error while checking").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import sys
+import time
+from typing import Any, Optional
+
+__all__ = ["Finding", "Monitor", "MAX_LAG", "brief"]
+
+# Seconds the event loop may be blocked at most (issue 11: "the loop never stalls more
+# than 100 ms").
+MAX_LAG = 0.1
+TICK = 0.01
+
+
+def brief(value: Any, size: int = 300) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+class Finding:
+    """A broken promise: what, in which iteration, and the messages that led to it."""
+
+    __slots__ = ("kind", "detail", "iteration", "messages")
+
+    def __init__(self, kind: str, detail: str, iteration: int = -1, messages: Optional[list] = None) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.iteration = iteration
+        self.messages = messages or []
+
+    def __repr__(self) -> str:
+        return f"Finding({self.kind!r}, {brief(self.detail, 200)!r}, iteration={self.iteration})"
+
+    def line(self) -> str:
+        return f"[iteration {self.iteration}] {self.kind}: {brief(self.detail, 600)}"
+
+
+class _Recorder(logging.Handler):
+    def __init__(self, monitor: Monitor) -> None:
+        super().__init__(logging.DEBUG)
+        self.monitor = monitor
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception as exc:  # a bad format string is a finding too
+            message = f"unformattable log record {record.msg!r}: {exc!r}"
+            self.monitor.record("log", message)
+            return
+        if record.levelno >= logging.WARNING:
+            self.monitor.warnings += 1
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            self.monitor.record("logged exception", f"{record.name}: {message}: {type(error).__name__}: {error}")
+        elif "internal error while checking" in message:
+            self.monitor.record("internal error", f"{record.name}: {message}")
+
+
+class Monitor:
+    """Watches the running loop (see the module docstring); ``findings`` collects.
+
+    Use as ``async with Monitor() as monitor:``; set ``monitor.iteration`` as the target
+    moves on, so that each finding names its iteration.
+    """
+
+    def __init__(self, max_lag: float = MAX_LAG) -> None:
+        self.max_lag = max_lag
+        self.findings: list[Finding] = []
+        self.iteration = -1
+        self.max_seen_lag = 0.0
+        self.noisy_lags = 0  # stalls while the loop's thread was idle: the machine, not us
+        self.warnings = 0
+        self._pauses = 0  # bumped around the fuzzer's own pauses (garbage collection)
+        self._ticker: Optional[asyncio.Task] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._old_handler: Any = None
+        self._old_hook: Any = None
+        self._handler = _Recorder(self)
+        self._logger = logging.getLogger("mcp_stdio")
+        self._old_level = 0
+        self._old_propagate = True
+
+    def record(self, kind: str, detail: str) -> None:
+        self.findings.append(Finding(kind, detail, self.iteration))
+
+    async def __aenter__(self) -> Monitor:
+        loop = self._loop = asyncio.get_running_loop()
+        self._old_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._on_loop_exception)
+        self._old_hook = sys.unraisablehook
+        sys.unraisablehook = self._on_unraisable
+        self._old_level, self._old_propagate = self._logger.level, self._logger.propagate
+        self._logger.addHandler(self._handler)
+        self._logger.setLevel(logging.WARNING)
+        self._logger.propagate = False  # thousands of "skipped a message" warnings stay here
+        self._ticker = loop.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        assert self._ticker is not None and self._loop is not None
+        self._ticker.cancel()
+        try:
+            await self._ticker
+        except asyncio.CancelledError:
+            pass
+        self._loop.set_exception_handler(self._old_handler)
+        sys.unraisablehook = self._old_hook
+        self._logger.removeHandler(self._handler)
+        self._logger.setLevel(self._old_level)
+        self._logger.propagate = self._old_propagate
+
+    @property
+    def ticker(self) -> Optional[asyncio.Task]:
+        return self._ticker
+
+    def collect(self, full: bool = False) -> None:
+        """Collect garbage between iterations; the pause is not counted as a stall.
+
+        The fuzzers run with the collector disabled: on a loaded machine a full collection
+        takes tens of milliseconds, and it would be blamed on whatever ran when it struck.
+        """
+        self._pauses += 1
+        gc.collect(2 if full else 1)
+        self._pauses += 1
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before, cpu, pauses = loop.time(), time.thread_time(), self._pauses
+            await asyncio.sleep(TICK)
+            lag = loop.time() - before - TICK
+            if pauses != self._pauses:
+                continue
+            if lag > self.max_seen_lag:
+                self.max_seen_lag = lag
+            if lag > self.max_lag:
+                busy = time.thread_time() - cpu
+                if busy >= lag / 2:
+                    self.record("loop stall", f"the event loop was blocked for {lag * 1000:.0f} ms "
+                                              f"({busy * 1000:.0f} ms of CPU in its thread)")
+                else:
+                    self.noisy_lags += 1
+
+    def _on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        error = context.get("exception")
+        text = context.get("message", "")
+        if error is not None:
+            text += f": {type(error).__name__}: {error}"
+        for key in ("task", "future", "handle"):
+            if key in context:
+                text += f" ({key}: {brief(context[key], 200)})"
+        self.record("loop exception", text)
+
+    def _on_unraisable(self, unraisable: Any) -> None:
+        error = unraisable.exc_value
+        self.record("unraisable", f"{unraisable.err_msg or 'exception ignored'}: {type(error).__name__}: {error} "
+                                  f"(in {brief(unraisable.object, 200)})")

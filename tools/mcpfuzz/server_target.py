@@ -1,0 +1,663 @@
+"""The server target: the reference server (a child process) fed mutated client messages.
+
+One iteration is one server process, planned from ``random.Random(f"server:{seed}:{i}")``:
+an era (the handshake, 2026-07-28 requests carrying their ``_meta``, or both mixed), then
+batches of messages: requests of every client method with valid or mutated params (before
+and after ``initialize``, a second ``initialize``, 2026-07-28 requests with a bad
+``_meta``, hostile tool arguments, huge and deeply nested params), ids of every JSON type
+and ids still in flight, cancellations of every id type, notifications, junk lines,
+batches, non-standard JSON, chunks cut anywhere. The driver answers the server's own
+requests (sampling, elicitation, roots, tasks) validly, with a wrong shape, with an
+error, or never (and then cancels the call that made them).
+
+Checked (each failure is a :class:`~.common.Finding`):
+
+* the process never dies while it has input, and answers a sentinel ``ping`` within
+  :data:`SENTINEL_BOUND` after each batch;
+* every well-formed request with a usable id gets exactly one answer, and any other
+  request with a usable id at most one (zero allowed when it was cancelled, or is a
+  ``subscriptions/listen`` stream); no answer names an id that was never asked; all come
+  within :data:`ANSWER_BOUND`;
+* every line it writes is a JSON-RPC message (``mcp_stdio.jsonrpc.parse``), each result
+  is valid for its method in the version of its request (``shapes.check_result``), each
+  request and notification of the server has valid params;
+* at the end of input it exits with status 0 within its shutdown grace, and its stderr
+  has no Python traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .common import Finding, Monitor, brief
+from .values import Schemas, dumps, hostile, hostile_id, mutate, text
+
+__all__ = ["Plan", "make_plan", "run_iteration", "SENTINEL_BOUND", "ANSWER_BOUND"]
+
+HANDSHAKE_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
+MODERN = "2026-07-28"
+PROTOCOL_VERSION = "io.modelcontextprotocol/protocolVersion"
+CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
+
+# Seconds the server may take to answer the sentinel ping after a batch (it answers ping
+# itself, in the reader: any delay is a stalled loop or a wedged server).
+SENTINEL_BOUND = 3.0
+# Seconds every request may take to be answered once the last batch was written (the
+# slowest tool the plans call sleeps 0.2 s).
+ANSWER_BOUND = 5.0
+# Seconds the server may take to exit once its stdin is closed (its SHUTDOWN_GRACE is 2 s,
+# applied to running requests and then to unwritten answers).
+EXIT_BOUND = 7.0
+
+CAPABILITIES = {"roots": {"listChanged": True}, "sampling": {}, "elicitation": {"form": {}, "url": {}},
+                "tasks": {"list": {}, "cancel": {}, "requests": {"sampling": {"createMessage": {}},
+                                                                  "elicitation": {"create": {}}}}}
+TOOLS = ("echo", "add", "sleep", "blob", "weather", "fail", "log", "sample", "sample_as_task", "ask", "ask_url",
+         "roots", "touch", "nope")
+# The tools that ask the client something (sampling, elicitation, roots) in the handshake era.
+ASKING = ("sample", "sample_as_task", "ask", "ask_url", "roots")
+URIS = ("reference://readme", "reference://logo", "reference://items/1", "reference://items/%2F", "nope://x", "")
+JUNK = (b"{", b"]", b"null", b"1", b"[]", b"{}", b"[1,2]", b'{"jsonrpc":"2.0"}', b"\xff\xfe", b"\xc3", b"\x00",
+        b'{"jsonrpc":"2.0","id":1,"method":"ping"', b"NaN", b"\xef\xbb\xbf{", b'{"jsonrpc":"2.0","method":1}',
+        b'{"id":{}}', "\u2028".encode(), b"   ", b"\r")
+
+
+@dataclass
+class Batch:
+    """Lines written together, cut into chunks, followed by a sentinel ping."""
+
+    lines: list  # bytes, without line ends
+    chunking: str
+    cuts: list = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    iteration: int
+    seed: int
+    era: str  # "handshake", "modern" or "mixed"
+    version: str  # what initialize asks for
+    batches: list
+    answer_policy: str  # how the driver answers the server's requests: valid, mutated, error, never, slow
+
+    @property
+    def negotiated(self) -> str:
+        """The version the server answers to our initialize (basic/lifecycle: the one asked
+        for when it speaks it, else its latest)."""
+        return self.version if self.version in HANDSHAKE_VERSIONS else HANDSHAKE_VERSIONS[0]
+
+    def messages_text(self) -> list:
+        return [line.decode("utf-8", "backslashreplace") for batch in self.batches for line in batch.lines]
+
+    def count(self) -> int:
+        return sum(len(batch.lines) for batch in self.batches)
+
+
+class _PlanMaker:
+    def __init__(self, rng: random.Random, plan: Plan) -> None:
+        self.rng = rng
+        self.plan = plan
+        self.next_id = 1
+        self.ids: list = []  # ids used so far (for duplicates and cancellations)
+        self.asking_ids: list = []  # ids of calls of the tools that ask the client
+
+    def fresh_id(self) -> Any:
+        rng = self.rng
+        choice = rng.random()
+        if choice < 0.7:
+            msg_id: Any = self.next_id
+            self.next_id += 1
+        elif choice < 0.8:
+            msg_id = f"s{self.next_id}"
+            self.next_id += 1
+        elif choice < 0.9 and self.ids:
+            msg_id = rng.choice(self.ids)  # a duplicate, maybe still in flight
+        else:
+            msg_id = hostile_id(rng)
+        if type(msg_id) in (int, str):
+            self.ids.append(msg_id)
+        return msg_id
+
+    def meta(self, version: str) -> dict:
+        rng = self.rng
+        meta: dict = {PROTOCOL_VERSION: MODERN, CLIENT_CAPABILITIES: dict(CAPABILITIES),
+                      CLIENT_INFO: {"name": "fuzz", "version": "1"}}
+        if rng.random() < 0.3:
+            meta["io.modelcontextprotocol/logLevel"] = rng.choice(("debug", "error", "x"))
+        if rng.random() < 0.2:
+            meta = mutate(rng, meta)
+        elif rng.random() < 0.05:
+            meta[PROTOCOL_VERSION] = rng.choice(("2099-01-01", "2025-11-25", ""))
+        return meta
+
+    def request(self, modern: bool) -> Any:
+        rng = self.rng
+        version = MODERN if modern else self.plan.negotiated
+        schemas = Schemas(version)
+        methods = schemas.method_names("request", "client") + ["x/unknown"]
+        if not modern:
+            methods += ["initialize", "ping"]  # again: refused once initialized
+        method = rng.choice(methods)
+        if method == "tools/call" and rng.random() < 0.7:
+            params: Any = self.tool_call(version)
+        elif method in schemas.methods and schemas.methods[method]["params"]:
+            params = schemas.params(rng, method)
+        else:
+            params = None
+        if method == "resources/read" and type(params) is dict and rng.random() < 0.7:
+            params["uri"] = rng.choice(URIS)
+        if method == "prompts/get" and type(params) is dict and rng.random() < 0.7:
+            params["name"] = rng.choice(("greeting", "code_review", "nope"))
+        if modern:
+            params = dict(params) if type(params) is dict else {}
+            meta = params.get("_meta") if type(params.get("_meta")) is dict else {}
+            params["_meta"] = dict(meta, **self.meta(version))
+        msg_id = self.fresh_id()
+        message: Any = {"jsonrpc": "2.0", "id": msg_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        choice = rng.random()
+        if choice < 0.25 and type(params) is dict and params:
+            message["params"] = mutate(rng, params)
+        elif choice < 0.35:
+            message = mutate(rng, message)
+        if method == "tools/call" and type(params) is dict and params.get("name") in ASKING:
+            self.asking_ids.append(msg_id)
+        return message
+
+    def tool_call(self, version: str) -> dict:
+        rng = self.rng
+        name = rng.choice(TOOLS)
+        arguments: Any = {
+            "echo": {"text": text(rng)},
+            "add": {"a": rng.choice((1, 1.5, 1e308, -1e308, 10 ** 30, 2 ** 63)), "b": rng.choice((1, 1e308, -0.0))},
+            "sleep": {"seconds": rng.choice((0, 0.01, 0.2, -1))},
+            "blob": {"size": rng.choice((0, 10, 100_000, -5))},
+            "weather": {"city": text(rng)},
+            "fail": {"message": text(rng)},
+            "log": {"level": rng.choice(("info", "debug", "x", "emergency")), "message": text(rng)},
+            "sample": {"prompt": text(rng)},
+            "sample_as_task": {"prompt": text(rng)},
+            "ask": {"question": text(rng)},
+            "ask_url": {"url": "https://example.com"},
+            "roots": {},
+            "touch": {"item": text(rng)},
+            "nope": {},
+        }[name]
+        if rng.random() < 0.3:
+            arguments = mutate(rng, arguments) if arguments else {"x": hostile(rng)}
+        params: dict = {"name": name, "arguments": arguments}
+        if version == "2025-11-25" and rng.random() < 0.2:
+            params["task"] = {"ttl": rng.choice((1000, 60000))} if rng.random() < 0.8 else hostile(rng)
+        return params
+
+    def notification(self) -> Any:
+        rng = self.rng
+        method = rng.choice(("notifications/cancelled", "notifications/cancelled", "notifications/initialized",
+                             "notifications/progress", "notifications/roots/list_changed", "notifications/x"))
+        params: Any = {}
+        if method == "notifications/cancelled":
+            params = {"requestId": rng.choice(self.ids) if self.ids and rng.random() < 0.6 else hostile_id(rng)}
+            if rng.random() < 0.3:
+                params["reason"] = hostile(rng) if rng.random() < 0.5 else "fuzz"
+        elif method == "notifications/progress":
+            params = {"progressToken": hostile_id(rng), "progress": hostile(rng)}
+        message: Any = {"jsonrpc": "2.0", "method": method, "params": params}
+        if rng.random() < 0.3:
+            message = mutate(rng, message)
+        return message
+
+    def line(self, modern: bool) -> bytes:
+        rng = self.rng
+        choice = rng.random()
+        if choice < 0.6:
+            value = self.request(modern if self.plan.era != "mixed" else rng.random() < 0.5)
+        elif choice < 0.8:
+            value = self.notification()
+        elif choice < 0.88:
+            return rng.choice(JUNK)
+        elif choice < 0.95:
+            value = [self.request(modern) if rng.random() < 0.7 else self.notification()
+                     for _ in range(rng.randint(1, 4))]
+        else:
+            value = {"jsonrpc": "2.0", "id": hostile_id(rng), "result": hostile(rng)}  # an answer to nothing
+        return dumps(value, ascii=rng.random() < 0.3).encode("utf-8", "surrogatepass")
+
+    def initialize(self) -> bytes:
+        rng = self.rng
+        params: Any = {"protocolVersion": self.plan.version, "capabilities": dict(CAPABILITIES),
+                       "clientInfo": {"name": "fuzz", "version": "1"}}
+        if rng.random() < 0.15:
+            params = mutate(rng, params)
+        message = {"jsonrpc": "2.0", "id": self.fresh_id() if rng.random() < 0.3 else 0, "method": "initialize",
+                   "params": params}
+        return dumps(message).encode("utf-8", "surrogatepass")
+
+    def cancel_asking(self) -> list:
+        """Cancel the calls that asked the client something (their asks stay unanswered)."""
+        lines = [dumps({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                        "params": {"requestId": msg_id, "reason": "fuzz"}}).encode() for msg_id in self.asking_ids]
+        self.asking_ids = []
+        return lines
+
+
+def make_plan(seed: int, iteration: int) -> Plan:
+    """Return the plan of iteration ``iteration`` of ``seed`` (a pure function of both)."""
+    rng = random.Random(f"server:{seed}:{iteration}")
+    era = rng.choice(("handshake", "handshake", "modern", "mixed"))
+    version = rng.choice(HANDSHAKE_VERSIONS + ("2099-01-01", MODERN))
+    plan = Plan(iteration, seed, era, version, [], rng.choice(("valid", "valid", "mutated", "error", "never",
+                                                               "slow")))
+    maker = _PlanMaker(rng, plan)
+    for index in range(rng.randint(2, 8)):
+        lines = []
+        if index == 0 and era != "modern":
+            if rng.random() < 0.2:  # requests before initialize
+                lines += [maker.line(False) for _ in range(rng.randint(1, 3))]
+            if rng.random() < 0.95:
+                lines.append(maker.initialize())
+                if rng.random() < 0.9:
+                    lines.append(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+        lines += [maker.line(era == "modern") for _ in range(rng.choice((1, 2, 4, 8, 12)))]
+        if rng.random() < 0.05:
+            lines.append(maker.initialize())  # a second initialize
+        if rng.random() < 0.03:
+            lines.append(dumps({"jsonrpc": "2.0", "id": maker.fresh_id(), "method": "tools/call",
+                                "params": {"name": "echo", "arguments": {"text": "é" * 1_000_000}}}).encode())
+        if plan.answer_policy == "never":
+            lines += maker.cancel_asking()
+        chunking = rng.choice(("whole", "lines", "cuts", "cuts", "bytes"))
+        cuts = sorted(rng.random() for _ in range(rng.randint(1, 5))) if chunking == "cuts" else []
+        plan.batches.append(Batch(lines, chunking, cuts))
+    return plan
+
+
+# Accounting
+
+
+class _NonStandard(ValueError):
+    pass
+
+
+def _refuse(name: str) -> Any:
+    raise _NonStandard(name)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:
+        raise _NonStandard(text)
+    return value
+
+
+def _strict(line: bytes) -> Any:
+    """Decode a line as the library documents it; raise ValueError (or RecursionError,
+    UnicodeDecodeError) when it cannot."""
+    if line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    return json.loads(line.decode("utf-8"), parse_constant=_refuse, parse_float=_finite)
+
+
+def _scrub(value: Any) -> Any:
+    if type(value) is str:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    if type(value) is dict:
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_scrub(item) for item in value]
+    return value
+
+
+def _key(value: Any) -> tuple:
+    """A hashable key for an id of any JSON type (1, 1.0 and True stay apart)."""
+    value = _scrub(value)
+    if type(value) in (list, dict):
+        value = json.dumps(value, sort_keys=True)
+    return (type(value).__name__, value)
+
+
+def _is_modern(params: Any) -> bool:
+    meta = params.get("_meta") if type(params) is dict else None
+    return type(meta) is dict and type(meta.get(PROTOCOL_VERSION)) is str
+
+
+class _Expected:
+    """What the server owes for one id: answers at least ``low`` and at most ``high``."""
+
+    __slots__ = ("low", "high", "requests", "answers")
+
+    def __init__(self) -> None:
+        self.low = 0
+        self.high = 0
+        self.requests: list = []  # (method, params, version or None, position)
+        self.answers = 0
+
+
+class _Driver:
+    def __init__(self, plan: Plan, monitor: Monitor) -> None:
+        self.plan = plan
+        self.monitor = monitor
+        self.rng = random.Random(f"server-driver:{plan.seed}:{plan.iteration}")
+        self.findings: list = []
+        self.expected: dict = {}  # id key -> _Expected
+        self.position = 0  # lines sent so far
+        self.negotiated: Optional[str] = None  # the version the server's initialize result named
+        self.initialize_positions: list = []  # positions of initialize requests
+        self.sentinels: dict = {}  # id -> future
+        self.sent: list = []
+        self.received: list = []
+        self.messages = 0
+        self.process: Any = None
+        self.stderr = bytearray()
+        self.traceback = False
+        self.server_requests: dict = {}  # their ids -> method
+
+    def finding(self, kind: str, detail: str) -> None:
+        self.findings.append(Finding(kind, detail, self.plan.iteration))
+
+    # Sending
+
+    def account(self, line: bytes) -> None:
+        """Record what the server owes for ``line``."""
+        self.position += 1
+        try:
+            value = _strict(line)
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            return
+        items = value if type(value) is list and value else [value]
+        for item in items:
+            if type(item) is not dict or "method" not in item:
+                continue
+            if "id" not in item:
+                if item.get("method") == "notifications/cancelled" and type(item.get("params")) is dict:
+                    cancelled = self.expected.get(_key(item["params"].get("requestId")))
+                    if cancelled is not None:
+                        cancelled.low = 0  # "MAY ignore", or stop: no answer is owed any more
+                continue
+            msg_id = item["id"]
+            if type(msg_id) not in (int, str):
+                continue
+            expected = self.expected.setdefault(_key(msg_id), _Expected())
+            method, params = item.get("method"), item.get("params")
+            well_formed = item.get("jsonrpc") == "2.0" and type(method) is str and (
+                params is None or type(params) is dict)
+            listen = method == "subscriptions/listen"
+            expected.high += 1
+            if well_formed and not listen:
+                expected.low += 1
+            version = MODERN if _is_modern(params) else None
+            if method == "initialize" and not version:
+                self.initialize_positions.append(self.position)
+            expected.requests.append((method, params if type(params) is dict else {}, version, self.position))
+
+    async def write(self, data: bytes) -> None:
+        stdin = self.process.stdin
+        stdin.write(data)
+        await stdin.drain()
+
+    async def send_batch(self, batch: Batch) -> None:
+        for line in batch.lines:
+            self.account(line)
+            self.sent.append(line)
+            self.messages += 1
+        blob = b"".join(line + b"\n" for line in batch.lines)
+        if batch.chunking == "lines":
+            chunks = [line + b"\n" for line in batch.lines]
+        elif batch.chunking == "bytes" and len(blob) <= 2048:
+            chunks = [blob[i:i + 1] for i in range(len(blob))]
+        elif batch.chunking == "cuts":
+            points = sorted({int(cut * len(blob)) for cut in batch.cuts} | {0, len(blob)})
+            chunks = [blob[a:b] for a, b in zip(points, points[1:]) if b > a]
+        else:
+            chunks = [blob]
+        for chunk in chunks:
+            await self.write(chunk)
+
+    async def sentinel(self, index: int) -> None:
+        """Ping after a batch: the server must be alive and answer within the bound."""
+        msg_id = f"sentinel-{index}"
+        future = asyncio.get_running_loop().create_future()
+        self.sentinels[msg_id] = future
+        line = dumps({"jsonrpc": "2.0", "id": msg_id, "method": "ping"}).encode()
+        self.sent.append(line)
+        self.messages += 1
+        try:
+            await self.write(line + b"\n")
+            await asyncio.wait_for(future, SENTINEL_BOUND)
+        except asyncio.TimeoutError:
+            alive = self.process.returncode is None
+            self.finding("server wedged" if alive else "server died",
+                         f"no answer to the sentinel ping after batch {index} within {SENTINEL_BOUND:g} s"
+                         + ("" if alive else f" (exit status {self.process.returncode})"))
+            raise _Stop() from None
+        except (ConnectionError, BrokenPipeError):
+            self.finding("server died", f"its stdin broke after batch {index} (exit status "
+                                        f"{self.process.returncode})")
+            raise _Stop() from None
+
+    # Receiving
+
+    async def read_stdout(self) -> None:
+        reader = self.process.stdout
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # a line over the stream's limit
+                self.finding("invalid line from the server", "a line longer than 64 MiB")
+                return
+            if not line:
+                return
+            if len(self.received) < 300:
+                self.received.append(line)
+            await self.on_line(line.rstrip(b"\n"))
+
+    async def read_stderr(self) -> None:
+        reader = self.process.stderr
+        while True:
+            chunk = await reader.read(65536)
+            if not chunk:
+                return
+            if b"Traceback (most recent call last)" in chunk or b"Traceback (most recent call last)" in (
+                    bytes(self.stderr[-40:]) + chunk):
+                self.traceback = True
+            self.stderr += chunk
+            if len(self.stderr) > 200_000:
+                del self.stderr[:100_000]
+
+    async def on_line(self, line: bytes) -> None:
+        from mcp_stdio import jsonrpc
+
+        parsed = jsonrpc.parse(line)
+        if isinstance(parsed, jsonrpc.InvalidMessage):
+            self.finding("invalid line from the server", f"{parsed.reason}: {brief(line)}")
+            return
+        items = parsed.messages if isinstance(parsed, jsonrpc.Batch) else [parsed]
+        for item in items:
+            if isinstance(item, jsonrpc.InvalidMessage):
+                self.finding("invalid line from the server", f"{item.reason}: {brief(line)}")
+            elif isinstance(item, (jsonrpc.Response, jsonrpc.ErrorResponse)):
+                self.on_answer(item, line)
+            elif isinstance(item, jsonrpc.Request):
+                self.check_params(item.method, item.params, line)
+                await self.answer_server(item)
+            else:
+                self.check_params(item.method, item.params, line)
+
+    def on_answer(self, item: Any, line: bytes) -> None:
+        from mcp_stdio import jsonrpc, shapes
+
+        if type(item.id) is str and item.id in self.sentinels:
+            future = self.sentinels.pop(item.id)
+            if not future.done():
+                future.set_result(None)
+            return
+        expected = self.expected.get(_key(item.id))
+        if expected is None:
+            if item.id is None and isinstance(item, jsonrpc.ErrorResponse):
+                return  # an error about a line whose id could not be read
+            self.finding("answer to nothing", f"the server answered id {item.id!r}, never asked: {brief(line)}")
+            return
+        expected.answers += 1
+        if expected.answers > expected.high:
+            self.finding("answered twice", f"id {item.id!r} answered {expected.answers} times, asked "
+                                           f"{expected.high} times: {brief(line)}")
+        if isinstance(item, jsonrpc.ErrorResponse):
+            return
+        problems_seen = []
+        for method, params, version, position in expected.requests:
+            if version is None:
+                version = self.negotiated if self.initialize_positions and \
+                    self.initialize_positions[0] < position else None
+            if method == "initialize" and type(item.result) is dict and version is None:
+                answered = item.result.get("protocolVersion")
+                if type(answered) is str and self.negotiated is None:
+                    self.negotiated = answered
+                version = answered if answered in shapes.VERSIONS else None
+            if method in ("ping", "server/discover") and version is None:
+                version = MODERN if method == "server/discover" else HANDSHAKE_VERSIONS[0]
+            if version is None or version not in shapes.VERSIONS or shapes.method_info(version, method) is None:
+                return  # a request the server should not have served: nothing to check it against
+            info = shapes.method_info(version, method)
+            task = bool(info.task and "task" in params)
+            problems = shapes.check_result(version, method, item.result, task=task)
+            if not problems:
+                return
+            problems_seen.append(f"{method} ({version}): {problems}")
+        if problems_seen:
+            self.finding("invalid result", f"{'; '.join(problems_seen)}: {brief(line)}")
+
+    def check_params(self, method: str, params: Any, line: bytes) -> None:
+        from mcp_stdio import shapes
+
+        versions = [v for v in (self.negotiated, MODERN) if v in shapes.VERSIONS] or list(shapes.VERSIONS)
+        outcomes = [shapes.check_params(version, method, params, sender="server") for version in versions]
+        if any(problems == [] for problems in outcomes):
+            return
+        if all(problems is None for problems in outcomes):
+            self.finding("unknown message from the server", f"{method} is not a server message of "
+                                                            f"{', '.join(versions)}: {brief(line)}")
+            return
+        self.finding("invalid message from the server", f"{method}: {[p for p in outcomes if p]}: {brief(line)}")
+
+    async def answer_server(self, request: Any) -> None:
+        """Answer the server's request per the plan's policy."""
+        rng, policy = self.rng, self.plan.answer_policy
+        version = self.negotiated if self.negotiated in HANDSHAKE_VERSIONS else HANDSHAKE_VERSIONS[0]
+        schemas = Schemas(version)
+        if policy == "never":
+            return
+        if policy == "slow":
+            await asyncio.sleep(0.02)
+        method = request.method
+        params = request.params or {}
+        if policy == "error":
+            value: Any = {"jsonrpc": "2.0", "id": request.id, "error": {"code": -32603, "message": "fuzz"}}
+        else:
+            if method in ("sampling/createMessage", "elicitation/create") and "task" in params:
+                result: Any = schemas.result(rng, method, task=True)
+            elif method == "sampling/createMessage":
+                result = {"role": "assistant", "content": {"type": "text", "text": "fuzz"}, "model": "fuzz"}
+            elif method == "elicitation/create":
+                result = {"action": "accept", "content": {"answer": "fuzz"}}
+            elif method == "roots/list":
+                result = {"roots": [{"uri": "file:///tmp"}]}
+            elif method == "tasks/result":
+                result = {"role": "assistant", "content": {"type": "text", "text": "fuzz"}, "model": "fuzz"}
+            elif method in schemas.methods and schemas.methods[method]["result"]:
+                result = schemas.result(rng, method)
+            else:
+                result = {}
+            if policy == "mutated":
+                result = mutate(rng, result) if type(result) is dict and result else hostile(rng)
+            value = {"jsonrpc": "2.0", "id": request.id, "result": result}
+        line = dumps(value).encode("utf-8", "surrogatepass")
+        self.sent.append(line)
+        self.messages += 1
+        try:
+            await self.write(line + b"\n")
+        except (ConnectionError, BrokenPipeError):
+            pass
+
+    # The end
+
+    def missing(self) -> list:
+        return [(key, expected) for key, expected in self.expected.items()
+                if expected.answers < expected.low]
+
+    async def wait_answers(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ANSWER_BOUND
+        while self.missing() and loop.time() < deadline and self.process.returncode is None:
+            await asyncio.sleep(0.02)
+        for key, expected in self.missing():
+            methods = sorted({str(request[0]) for request in expected.requests})
+            self.finding("request not answered", f"id {key[1]!r} ({', '.join(methods)}) got {expected.answers} "
+                                                 f"answers, owed {expected.low}, within {ANSWER_BOUND:g} s")
+
+
+class _Stop(Exception):
+    """The server is gone or wedged: end the iteration."""
+
+
+async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = True) -> dict:
+    """Run one iteration against a fresh reference server; return ``{"messages",
+    "findings", "sent", "received"}``."""
+    import mcp_stdio
+
+    driver = _Driver(plan, monitor)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("MCP_STDIO_SERVER_STATS", None)
+    process = driver.process = await asyncio.create_subprocess_exec(
+        *mcp_stdio.reference_server_command(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True, limit=80 * 1024 * 1024)
+    loop = asyncio.get_running_loop()
+    readers = [loop.create_task(driver.read_stdout()), loop.create_task(driver.read_stderr())]
+    try:
+        for index, batch in enumerate(plan.batches):
+            await driver.send_batch(batch)
+            await driver.sentinel(index)
+        await driver.wait_answers()
+        process.stdin.close()
+        try:
+            returncode = await asyncio.wait_for(process.wait(), EXIT_BOUND)
+        except asyncio.TimeoutError:
+            driver.finding("server did not exit", f"still running {EXIT_BOUND:g} s after its stdin was closed")
+            returncode = None
+        else:
+            if returncode != 0:
+                driver.finding("server died", f"exit status {returncode} at the end of input")
+    except _Stop:
+        pass
+    except (ConnectionError, BrokenPipeError) as exc:
+        driver.finding("server died", f"{type(exc).__name__} while writing (exit status {process.returncode})")
+    finally:
+        if process.returncode is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            await process.wait()
+        try:
+            await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 5)
+        except asyncio.TimeoutError:
+            for reader in readers:
+                reader.cancel()
+        if process.stdin is not None and not process.stdin.is_closing():
+            process.stdin.close()
+    if b"internal error while checking" in driver.stderr:
+        start = driver.stderr.find(b"internal error while checking")
+        driver.finding("internal error", "the server's stderr: " + bytes(driver.stderr[max(0, start - 100):start + 400])
+                       .decode("utf-8", "replace"))
+    if driver.traceback:
+        start = driver.stderr.find(b"Traceback (most recent call last)")
+        driver.finding("traceback on stderr", bytes(driver.stderr[max(0, start - 200):start + 3000]).decode(
+            "utf-8", "replace"))
+    return {"messages": driver.messages, "findings": driver.findings, "sent": driver.sent,
+            "received": driver.received, "stderr": bytes(driver.stderr[-3000:])}
