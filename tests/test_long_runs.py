@@ -1,15 +1,34 @@
-"""Short versions of the long runs: the seeded fuzzer and the soak (tools/fuzz.py and
+"""Short versions of the long runs: the seeded fuzzers and the soak (tools/fuzz.py and
 tools/soak.py run them at length)."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import os
 import subprocess
 import sys
 
 import pytest
 
 from .helpers import ROOT
+
+BROKEN_REFERENCE = ROOT / "tests" / "fuzz_peers" / "broken_reference.py"
+
+# The bugs the fuzzers find in the current core (tools/fuzz.py's report names each with a
+# seed and an iteration; tests/test_fuzz_findings.py has one minimal reproducer each).
+CLIENT_BUGS = (
+    "C1 ClientSession._invalid calls a missing self._fail (a malformed initialize/discover answer); "
+    "C2 notifications before the version is known reach the callbacks unchecked; "
+    "C3 Client._on_notification raises on a non-object _meta or an unhashable subscriptionId; "
+    "C4 Client._send calls .get on a non-object result of an extension method (2026-07-28); "
+    "C5 api._check_structured calls Validator.errors(timeout=...), which takes no timeout; "
+    "C6 shapes._check_input_required raises TypeError on an unhashable inputRequests method"
+)
+SERVER_BUGS = (
+    "S1 Endpoint._request passes the refusal's data where _refuse expects events (a 2026-07-28 request "
+    "with an unsupported protocolVersion or no clientCapabilities gets no answer, or one with the wrong data)"
+)
 
 
 def load_tool(name: str):
@@ -19,37 +38,168 @@ def load_tool(name: str):
     return module
 
 
+@pytest.fixture(scope="module")
+def fuzz():
+    return load_tool("fuzz")
+
+
+# The short runs: no finding (each seed ~600 messages, a few seconds).
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=CLIENT_BUGS)
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_fuzzer_finds_nothing_and_reports_every_bad_line(seed):
-    report = load_tool("fuzz").run(messages=20_000, seed=seed)
+def test_client_fuzzer_short_run_finds_nothing(fuzz, seed):
+    report = fuzz.run("client", seed, messages=600)
+    assert report["messages"] >= 600
     assert report["findings"] == []
-    counts = report["counts"]
-    assert counts["InvalidMessage"] > 5_000  # most mutations break the message...
-    assert counts["Request"] + counts["Notification"] > 2_000  # ...and valid ones keep flowing
-    assert counts["Oversized"] > 0
-    assert report["events"] >= 20_000 * 0.9
 
 
-def test_fuzzer_is_reproducible_from_its_seed():
-    fuzz = load_tool("fuzz")
-    first, second = fuzz.run(messages=3_000, seed=42), fuzz.run(messages=3_000, seed=42)
-    assert first["counts"] == second["counts"]
-    assert fuzz.run(messages=3_000, seed=43)["counts"] != first["counts"]
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=SERVER_BUGS)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_server_fuzzer_short_run_finds_nothing(fuzz, seed, no_leaks):
+    report = fuzz.run("server", seed, messages=300)
+    assert report["messages"] >= 300
+    assert report["findings"] == []
 
 
-def test_fuzzer_flags_a_framer_that_raises(monkeypatch):
-    fuzz = load_tool("fuzz")
-    from mcp_stdio import jsonrpc
+def test_client_fuzzer_runs_against_a_child_process_too(fuzz, no_leaks):
+    report = fuzz.run("client", 4, messages=40, subprocess_every=1)
+    assert report["iterations"] >= 2
+    assert not [line for line in report["findings"] if "fuzzer error" in line]
 
-    original = jsonrpc.parse
 
-    def broken(line):
-        if b"sampling" in line:
-            raise RuntimeError("boom")
-        return original(line)
+# Reproducible: the same seed sends the same messages.
 
-    monkeypatch.setattr(jsonrpc, "parse", broken)
-    assert any("raised RuntimeError('boom')" in f for f in fuzz.run(messages=2_000, seed=1)["findings"])
+
+@pytest.mark.parametrize("target", ["client", "server"])
+def test_fuzzer_is_reproducible_from_its_seed(fuzz, target):
+    first = fuzz.plan_text(target, 42, 40)
+    assert len(first) > 200
+    assert fuzz.plan_text(target, 42, 40) == first
+    assert fuzz.plan_text(target, 43, 40) != first
+
+
+def test_fuzzer_plans_do_not_depend_on_the_hash_seed(fuzz):
+    code = ("import sys, hashlib; sys.path.insert(0, sys.argv[1]); import fuzz; "
+            "print(hashlib.sha256('\\n'.join(fuzz.plan_text('client', 7, 10) + fuzz.plan_text('server', 7, 10))"
+            ".encode('utf-8', 'surrogatepass')).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code, str(ROOT / "tools")], capture_output=True, text=True,
+                              env=dict(os.environ, PYTHONHASHSEED=str(hash_seed)), check=True).stdout
+               for hash_seed in (1, 2)}
+    assert len(digests) == 1
+
+
+def test_client_fuzzer_sends_the_same_bytes_for_the_same_iteration(fuzz):
+    from mcpfuzz import client_target
+    from mcpfuzz.common import Monitor
+
+    async def sent(iteration):
+        async with Monitor() as monitor:
+            outcome = await client_target.run_iteration(client_target.make_plan(5, iteration), monitor)
+        return outcome["sent"]
+
+    for iteration in (0, 1, 3):  # iterations whose requests are all answered: no timing in the way
+        assert asyncio.run(sent(iteration)) == asyncio.run(sent(iteration))
+
+
+def test_values_are_valid_instances_of_the_schemas(fuzz):
+    import random
+
+    from mcpfuzz.values import Schemas
+
+    from mcp_stdio import shapes
+
+    for version in shapes.VERSIONS:
+        schemas = Schemas(version)
+        for method, entry in sorted(schemas.methods.items()):
+            for index in range(20):
+                rng = random.Random(f"{version}{method}{index}")
+                if entry["result"]:
+                    assert shapes.check_result(version, method, schemas.result(rng, method)) == [], method
+                if entry["params"]:
+                    sender = entry["from"][0]
+                    assert shapes.check_params(version, method, schemas.params(rng, method), sender=sender) == []
+
+
+# The fuzzers cannot pass silently: planted bugs are flagged.
+
+
+def test_client_fuzzer_flags_an_exception_in_the_reader(fuzz, monkeypatch):
+    from mcp_stdio import client
+    from mcp_stdio.events import NotificationReceived
+
+    def broken(self, event):
+        raise RuntimeError("planted")
+
+    monkeypatch.setitem(client._EVENTS, NotificationReceived, broken)
+    report = fuzz.replay("client", 1, 22)
+    assert any("logged exception" in line and "RuntimeError: planted" in line for line in report["findings"])
+
+
+def test_client_fuzzer_flags_an_exception_outside_the_tree(fuzz, monkeypatch):
+    from mcp_stdio.api import ProtocolMethods
+
+    async def broken(self, *args, **kwargs):
+        raise KeyError("planted")
+
+    monkeypatch.setattr(ProtocolMethods, "list_prompts", broken)
+    report = fuzz.replay("client", 1, 0)
+    assert any("exception outside the tree: list_prompts() raised KeyError" in line for line in report["findings"])
+
+
+def test_client_fuzzer_flags_a_request_that_never_ends(fuzz, monkeypatch):
+    from mcpfuzz import client_target
+
+    from mcp_stdio.calls import Calls
+
+    async def silent(self):  # a peer that answers the start, then nothing...
+        await self._wait_for("initialize", 1.0)
+        await self.send_frame(self.plan.start)
+        while not self.done.is_set():
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(client_target.Peer, "run", silent)
+    monkeypatch.setattr(Calls, "_expire", lambda self, expired: None)  # ...and timeouts that never fire
+    report = fuzz.replay("client", 1, 5)
+    assert any("request not bounded" in line for line in report["findings"])
+
+
+def test_client_fuzzer_flags_a_lost_answer(fuzz, monkeypatch):
+    from mcp_stdio.session import Endpoint
+
+    monkeypatch.setattr(Endpoint, "_answer", lambda self, msg_id, entry, message, events: None)  # answers dropped
+    report = fuzz.replay("client", 1, 5)
+    assert any("lost answer" in line for line in report["findings"])
+
+
+def test_client_fuzzer_flags_a_loop_stall(fuzz, monkeypatch):
+    import time
+
+    from mcp_stdio.session import Endpoint
+
+    original = Endpoint.receive_data
+
+    def slow(self, data):
+        end = time.perf_counter() + 0.15
+        while time.perf_counter() < end:  # busy, as a pathological check would be
+            pass
+        return original(self, data)
+
+    monkeypatch.setattr(Endpoint, "receive_data", slow)
+    report = fuzz.replay("client", 1, 5)
+    assert any("loop stall" in line for line in report["findings"])
+
+
+@pytest.mark.parametrize("mode, iteration, expected", [
+    ("die", 2, "server died"),
+    ("hang", 1, "request not answered: id 's13' (resources/list)"),
+    ("garbage", 2, "invalid line from the server: not valid JSON"),
+])
+def test_server_fuzzer_flags_a_planted_bug(fuzz, mode, iteration, expected, no_leaks):
+    report = fuzz.replay("server", 1, iteration, server_command=[sys.executable, str(BROKEN_REFERENCE), mode])
+    assert any(expected in line for line in report["findings"]), report["findings"]
 
 
 @pytest.mark.slow  # once per CI run (tox runs without slow tests)

@@ -50,7 +50,7 @@ def _target(name: str):
 
 async def _run(target: str, seed: int, messages: int, *, iterations: list | None = None,
                subprocess_every: int = 0, progress: bool = False, max_seconds: float | None = None,
-               plan_filter=None) -> dict:
+               plan_filter=None, server_command: list | None = None) -> dict:
     module = _target(target)
     started = time.perf_counter()
     sent = 0
@@ -62,17 +62,17 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
     gc.collect()
     gc.disable()  # collected between iterations instead (Monitor.collect)
     async with Monitor() as monitor:
-        session = module.Session(seed, monitor) if hasattr(module, "Session") else None
         try:
             while (sent < messages) if iterations is None else (done < len(iterations)):
                 iteration = iterations[done] if iterations is not None else index
                 monitor.iteration = iteration
-                plan = module.make_plan(seed, iteration)
+                with monitor.pause():  # the fuzzer's own work
+                    plan = module.make_plan(seed, iteration)
                 if plan_filter is not None:
                     plan = plan_filter(plan)
                 before = len(monitor.findings)
-                if session is not None:
-                    outcome = await session.run_iteration(plan)
+                if target == "server":
+                    outcome = await module.run_iteration(plan, monitor, command=server_command)
                 else:
                     outcome = await module.run_iteration(plan, monitor, subprocess=bool(
                         subprocess_every and index % subprocess_every == subprocess_every - 1))
@@ -100,8 +100,6 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
                 if max_seconds is not None and now - started > max_seconds:
                     break
         finally:
-            if session is not None:
-                await session.close()
             gc.unfreeze()
             gc.enable()
     return {"target": target, "seed": seed, "messages": sent, "iterations": index,
@@ -139,10 +137,13 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--subprocess-every", type=int, default=0,
                         help="client target: run every N-th iteration against a child process")
     parser.add_argument("--shrink", action="store_true", help="shrink the messages of the first failing iteration")
-    parser.add_argument("--max-seconds", type=float, default=None)
+    parser.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--server-command", nargs="+", default=None,
+                        help="server target: the server to run instead of the reference server")
     args = parser.parse_args(argv)
     report = asyncio.run(_run(args.target, args.seed, args.messages, iterations=args.iteration,
-                              subprocess_every=args.subprocess_every, progress=True, max_seconds=args.max_seconds))
+                              subprocess_every=args.subprocess_every, progress=True, max_seconds=args.max_seconds,
+                              server_command=args.server_command))
     if report["findings"] and args.shrink:
         from mcpfuzz.shrink import shrink
 

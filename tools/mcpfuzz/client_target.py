@@ -29,6 +29,7 @@ process (``tools/mcpfuzz/scripted_server.py SEED ITERATION``) that makes the sam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import random
@@ -54,6 +55,9 @@ LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert"
 # Seconds a request may overrun its bound (its timeout times the number of round trips it
 # may take) before it is a finding: the loop's own scheduling, a worker thread's start.
 SLACK = 0.5
+# Seconds of CPU the client's reader may take per MiB of a chunk, on top of MAX_LAG (about
+# 20 MB/s: json.loads alone reads 50 MB/s of escaped text on a slow machine).
+LAG_PER_MIB = 0.05
 # Seconds the peer waits for a request of the client that a frame refers to.
 REF_WAIT = 0.05
 
@@ -106,6 +110,8 @@ class Plan:
     frames: list
     ignore_every: int  # 0: the sweep answers everything; k: it skips every k-th request
     oversized_at: Optional[int] = None  # index of the frame that sends a line over the limit
+    protocol: str = ""  # the client's protocol option: the era's, or "auto" (the era probe)
+    probe_answer: str = "refuse"  # "auto" in the handshake era: refuse server/discover, or stay silent
 
     def messages_text(self) -> list:
         """Return the messages of the plan as text (references unresolved): the plan's
@@ -298,8 +304,12 @@ class _PlanMaker:
         elif wire in schemas.methods:
             task = wire == "tools/call" and self.plan.version == "2025-11-25" and rng.random() < 0.3
             result = schemas.result(rng, wire, task=task)
-            if wire == "tools/list" and rng.random() < 0.4:
-                result = self.hostile_tools(result)
+            if wire == "tools/list" and type(result) is dict:
+                choice = rng.random()
+                if choice < 0.4:
+                    result = self.hostile_tools(result)
+                elif choice < 0.8:
+                    result = self.usual_tools(result)
             if wire == "tools/call" and not task and type(result) is dict and rng.random() < 0.4:
                 # What the hostile output schemas of hostile_tools() choke on.
                 result["structuredContent"] = rng.choice((
@@ -331,6 +341,26 @@ class _PlanMaker:
         elif kind < 0.6:
             message["id"] = rng.choice((Raw(f'"{ref.index + 1}"'), 1.0, True, [ref]))  # another type
         return message
+
+    def usual_tools(self, result: dict) -> dict:
+        """A tools/list result naming the tools the driver calls, with ordinary output
+        schemas (so that call_tool checks structured results the usual way)."""
+        rng = self.rng
+        schemas = [
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+            {"type": "object", "properties": {"a": {"type": "number", "multipleOf": 0.1}}},
+            {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "integer"},
+                                                    "uniqueItems": True}}},
+            {"type": "object", "additionalProperties": False},
+            {"type": "object"},
+        ]
+        tools = []
+        for name in TOOL_NAMES:
+            tool: dict = {"name": name, "inputSchema": {"type": "object"}}
+            if rng.random() < 0.7 and self.plan.version >= "2025-06-18":
+                tool["outputSchema"] = rng.choice(schemas)
+            tools.append(tool)
+        return dict(result, tools=tools)
 
     def hostile_tools(self, result: dict) -> dict:
         """A tools/list result whose tools have output schemas meant to break the checker."""
@@ -458,6 +488,10 @@ def make_plan(seed: int, iteration: int, *, era: Optional[str] = None) -> Plan:
                  for name in ("sampling", "elicitation", "roots", "logging", "message")}
     plan = Plan(iteration, seed, era, version, options, callbacks, Frame(0.0, [], "whole"), False, [], [],
                 rng.choice((0, 0, 0, 0, 2, 3)))
+    plan.protocol = "auto" if rng.random() < 0.15 else "handshake" if era == "handshake" else MODERN
+    plan.probe_answer = rng.choice(("refuse", "refuse", "silent"))
+    if plan.protocol == "auto":
+        options["probe_timeout"] = 0.05
     maker = _PlanMaker(rng, plan)
     plan.calls = maker.calls()
     plan.frames = maker.frames(plan.calls)
@@ -553,8 +587,10 @@ class Peer:
         done: set by the driver when it has nothing more to ask.
     """
 
-    def __init__(self, plan: Plan, io: Any, done: Optional[asyncio.Event] = None) -> None:
+    def __init__(self, plan: Plan, io: Any, done: Optional[asyncio.Event] = None,
+                 monitor: Optional[Monitor] = None) -> None:
         self.plan = plan
+        self.monitor = monitor
         self.io = io
         self.done = done
         self.rng = random.Random(f"client-peer:{plan.seed}:{plan.iteration}")
@@ -587,6 +623,14 @@ class Peer:
     async def run(self) -> None:
         plan = self.plan
         first = "server/discover" if plan.era == MODERN else "initialize"
+        if plan.protocol == "auto" and plan.era != MODERN:
+            # The era probe: server/discover first; a legacy server refuses it, or ignores it.
+            await self._wait_for("server/discover", 1.0)
+            if plan.probe_answer == "refuse" and self.by_method.get("server/discover"):
+                probe = self.by_method["server/discover"][0]
+                self.write_messages([{"jsonrpc": "2.0", "id": probe["id"],
+                                      "error": {"code": -32601, "message": "Method not found"}}])
+                self.answered.add(_key(probe["id"]))
         await self._wait_for(first, 1.0)
         await self.send_frame(plan.start)
         for index, frame in enumerate(plan.frames):
@@ -651,7 +695,8 @@ class Peer:
             for ref in self._refs(value):
                 await self._prepare(ref)
             self.pump()
-            data = dumps(value, ascii=ascii, resolve=self.resolve).encode("utf-8", "surrogatepass")
+            with self.pause():
+                data = dumps(value, ascii=ascii, resolve=self.resolve).encode("utf-8", "surrogatepass")
             self.messages += len(value) if type(value) is list and value else 1
             lines.append((data + end, False))
         blob = b"".join(line for line, _ in lines)
@@ -674,15 +719,33 @@ class Peer:
                     self._count_junk()
                 self.sent.append(line)
                 delivered += 1
-            self.io.write(chunk)
-            self._check_reader(chunk)
+            self.write(chunk)
 
-    def _check_reader(self, chunk: bytes) -> None:
-        """The client's reader ran on the loop for this chunk: it must not stall it."""
+    def write(self, data: bytes) -> None:
+        """Deliver ``data`` to the client; its reader must not stall the loop.
+
+        The reader's bound is :data:`MAX_LAG` plus :data:`LAG_PER_MIB` per MiB of the
+        chunk: decoding and checking are linear in the size of a message, and a message of
+        many MiB cannot be read in 100 ms. A chunk over 256 KiB is timed alone (the loop
+        monitor does not count it).
+        """
+        if len(data) > 256 * 1024:
+            with self.pause():
+                self.io.write(data)
+        else:
+            self.io.write(data)
+        errors = getattr(self.io, "reader_errors", None)
+        while errors:
+            self.finding("exception in the reader", f"the client's reader (its transport's data callback) "
+                                                    f"raised, for {brief(data[:200])}: {errors.pop(0)}")
         spent = getattr(self.io, "reader_cpu", 0.0)
-        if spent > MAX_LAG:
-            self.finding("loop stall", f"the client's reader took {spent * 1000:.0f} ms of CPU for a chunk of "
-                                       f"{len(chunk)} bytes: {brief(chunk[:300])}")
+        bound = MAX_LAG + LAG_PER_MIB * len(data) / 2 ** 20
+        if spent > bound:
+            self.finding("loop stall", f"the client's reader took {spent * 1000:.0f} ms of CPU (bound "
+                                       f"{bound * 1000:.0f} ms) for a chunk of {len(data)} bytes: {brief(data[:300])}")
+
+    def pause(self) -> Any:
+        return self.monitor.pause() if self.monitor is not None else contextlib.nullcontext()
     def write_messages(self, values: list) -> None:
         for value in values:
             data = dumps(value).encode("utf-8", "surrogatepass")
@@ -690,8 +753,7 @@ class Peer:
             self._note(data, len(self.sent))
             self.messages += 1
             self.sent.append(data + b"\n")
-            self.io.write(data + b"\n")
-            self._check_reader(data)
+            self.write(data + b"\n")
 
     def _chunks(self, blob: bytes, frame: Frame) -> list:
         if frame.chunking == "lines":
@@ -856,6 +918,7 @@ class _MemoryIO:
     def __init__(self, transport: Any) -> None:
         self.transport = transport
         self.reader_cpu = 0.0  # CPU seconds the client's reader took for the last chunk
+        self.reader_errors: list = []  # tracebacks of exceptions that escaped the reader
 
     @property
     def connected(self) -> bool:
@@ -865,7 +928,12 @@ class _MemoryIO:
         if self.transport.connected:
             self.transport.bytes_read += len(data)
             cpu = time.thread_time()
-            self.transport.on_data(data)
+            try:
+                self.transport.on_data(data)
+            except Exception:  # over a pipe, asyncio's data_received would get it
+                import traceback
+
+                self.reader_errors.append(traceback.format_exc())
             self.reader_cpu = time.thread_time() - cpu
 
     def lines(self) -> list:
@@ -1060,7 +1128,10 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = Fals
         findings.append(Finding(kind, detail, plan.iteration))
 
     options = dict(plan.options)
-    options.update(protocol="handshake" if plan.era == "handshake" else MODERN,
+    import mcp_stdio.client
+
+    mcp_stdio.client._ERAS.clear()  # the era seen for a command: each iteration starts afresh
+    options.update(protocol=plan.protocol,
                    sampling_callback=checks.make("sampling", "sampling/createMessage"),
                    elicitation_callback=checks.make("elicitation", "elicitation/create"),
                    list_roots_callback=checks.roots(), logging_callback=checks.logging(),
@@ -1085,7 +1156,7 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = Fals
         from tests.memory import memory_client
 
         async def script(memory_peer: Any) -> None:
-            peer = Peer(plan, _MemoryIO(memory_peer._transport), done)
+            peer = Peer(plan, _MemoryIO(memory_peer._transport), done, monitor)
             peers.append(peer)
             try:
                 await peer.run()

@@ -5,7 +5,7 @@ The :class:`Monitor` watches one event loop while a target runs:
 * a ticker task sleeps 10 ms in a loop and records how late it wakes up: a stall of the
   loop longer than :data:`MAX_LAG` while the loop's thread was busy (its CPU time grew by
   at least half the stall, so that a descheduled process on a loaded machine is not
-  blamed) is a finding; the fuzzer's own garbage collections between iterations
+  blamed; an idle stall counts beyond :data:`IDLE_STALL`) is a finding; the fuzzer's own garbage collections between iterations
   (:meth:`Monitor.collect`) are not counted;
 * the loop's exception handler records everything it is given (an exception in a
   callback, a task whose exception was never retrieved);
@@ -31,6 +31,9 @@ __all__ = ["Finding", "Monitor", "MAX_LAG", "brief"]
 # than 100 ms").
 MAX_LAG = 0.1
 TICK = 0.01
+# Seconds of a stall during which the loop's thread was mostly idle (a blocking call, or
+# the machine busy elsewhere) beyond which it is a finding all the same.
+IDLE_STALL = 0.5
 
 
 def brief(value: Any, size: int = 300) -> str:
@@ -53,7 +56,8 @@ class Finding:
         return f"Finding({self.kind!r}, {brief(self.detail, 200)!r}, iteration={self.iteration})"
 
     def line(self) -> str:
-        return f"[iteration {self.iteration}] {self.kind}: {brief(self.detail, 600)}"
+        size = 3000 if "Traceback" in self.detail else 600
+        return f"[iteration {self.iteration}] {self.kind}: {brief(self.detail, size)}"
 
 
 class _Recorder(logging.Handler):
@@ -75,6 +79,17 @@ class _Recorder(logging.Handler):
             self.monitor.record("logged exception", f"{record.name}: {message}: {type(error).__name__}: {error}")
         elif "internal error while checking" in message:
             self.monitor.record("internal error", f"{record.name}: {message}")
+
+
+class _Pause:
+    def __init__(self, monitor: Monitor) -> None:
+        self._monitor = monitor
+
+    def __enter__(self) -> None:
+        self._monitor._pauses += 1
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._monitor._pauses += 1
 
 
 class Monitor:
@@ -134,6 +149,11 @@ class Monitor:
     def ticker(self) -> Optional[asyncio.Task]:
         return self._ticker
 
+    def pause(self) -> _Pause:
+        """Return a context in which the loop's stalls are not counted (the fuzzer's own
+        work on a huge message; the target's share is measured apart)."""
+        return _Pause(self)
+
     def collect(self, full: bool = False) -> None:
         """Collect garbage between iterations; the pause is not counted as a stall.
 
@@ -156,7 +176,7 @@ class Monitor:
                 self.max_seen_lag = lag
             if lag > self.max_lag:
                 busy = time.thread_time() - cpu
-                if busy >= lag / 2:
+                if busy >= lag / 2 or lag > IDLE_STALL:
                     self.record("loop stall", f"the event loop was blocked for {lag * 1000:.0f} ms "
                                               f"({busy * 1000:.0f} ms of CPU in its thread)")
                 else:

@@ -158,7 +158,8 @@ class _PlanMaker:
         if modern:
             params = dict(params) if type(params) is dict else {}
             meta = params.get("_meta") if type(params.get("_meta")) is dict else {}
-            params["_meta"] = dict(meta, **self.meta(version))
+            fields = self.meta(version)
+            params["_meta"] = dict(meta, **fields) if type(fields) is dict else fields
         msg_id = self.fresh_id()
         message: Any = {"jsonrpc": "2.0", "id": msg_id, "method": method}
         if params is not None:
@@ -243,7 +244,8 @@ class _PlanMaker:
     def cancel_asking(self) -> list:
         """Cancel the calls that asked the client something (their asks stay unanswered)."""
         lines = [dumps({"jsonrpc": "2.0", "method": "notifications/cancelled",
-                        "params": {"requestId": msg_id, "reason": "fuzz"}}).encode() for msg_id in self.asking_ids]
+                        "params": {"requestId": msg_id, "reason": "fuzz"}}).encode("utf-8", "surrogatepass")
+                 for msg_id in self.asking_ids]
         self.asking_ids = []
         return lines
 
@@ -270,7 +272,7 @@ def make_plan(seed: int, iteration: int) -> Plan:
             lines.append(maker.initialize())  # a second initialize
         if rng.random() < 0.03:
             lines.append(dumps({"jsonrpc": "2.0", "id": maker.fresh_id(), "method": "tools/call",
-                                "params": {"name": "echo", "arguments": {"text": "é" * 1_000_000}}}).encode())
+                                "params": {"name": "echo", "arguments": {"text": "é" * 1_000_000}}}).encode("utf-8", "surrogatepass"))
         if plan.answer_policy == "never":
             lines += maker.cancel_asking()
         chunking = rng.choice(("whole", "lines", "cuts", "cuts", "bytes"))
@@ -425,7 +427,7 @@ class _Driver:
         msg_id = f"sentinel-{index}"
         future = asyncio.get_running_loop().create_future()
         self.sentinels[msg_id] = future
-        line = dumps({"jsonrpc": "2.0", "id": msg_id, "method": "ping"}).encode()
+        line = dumps({"jsonrpc": "2.0", "id": msg_id, "method": "ping"}).encode("utf-8")
         self.sent.append(line)
         self.messages += 1
         try:
@@ -606,16 +608,18 @@ class _Stop(Exception):
     """The server is gone or wedged: end the iteration."""
 
 
-async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = True) -> dict:
-    """Run one iteration against a fresh reference server; return ``{"messages",
-    "findings", "sent", "received"}``."""
+async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = True,
+                        command: Optional[list] = None) -> dict:
+    """Run one iteration against a fresh reference server (or ``command``); return
+    ``{"messages", "findings", "sent", "received", "stderr"}``."""
     import mcp_stdio
 
+    command = command or mcp_stdio.reference_server_command()
     driver = _Driver(plan, monitor)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env.pop("MCP_STDIO_SERVER_STATS", None)
     process = driver.process = await asyncio.create_subprocess_exec(
-        *mcp_stdio.reference_server_command(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True, limit=80 * 1024 * 1024)
     loop = asyncio.get_running_loop()
     readers = [loop.create_task(driver.read_stdout()), loop.create_task(driver.read_stderr())]
