@@ -43,15 +43,15 @@ def fuzz():
     return load_tool("fuzz")
 
 
-# The short runs: no finding (each seed ~600 messages, a few seconds).
+# The short runs: no finding (a few hundred messages per seed, a few seconds each).
 
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=CLIENT_BUGS)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_client_fuzzer_short_run_finds_nothing(fuzz, seed):
-    report = fuzz.run("client", seed, messages=600)
-    assert report["messages"] >= 600
+    report = fuzz.run("client", seed, messages=500)
+    assert report["messages"] >= 500
     assert report["findings"] == []
 
 
@@ -59,8 +59,8 @@ def test_client_fuzzer_short_run_finds_nothing(fuzz, seed):
 @pytest.mark.xfail(strict=True, reason=SERVER_BUGS)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_server_fuzzer_short_run_finds_nothing(fuzz, seed, no_leaks):
-    report = fuzz.run("server", seed, messages=300)
-    assert report["messages"] >= 300
+    report = fuzz.run("server", seed, messages=200)
+    assert report["messages"] >= 200
     assert report["findings"] == []
 
 
@@ -89,19 +89,6 @@ def test_fuzzer_plans_do_not_depend_on_the_hash_seed(fuzz):
                               env=dict(os.environ, PYTHONHASHSEED=str(hash_seed)), check=True).stdout
                for hash_seed in (1, 2)}
     assert len(digests) == 1
-
-
-def test_client_fuzzer_sends_the_same_bytes_for_the_same_iteration(fuzz):
-    from mcpfuzz import client_target
-    from mcpfuzz.common import Monitor
-
-    async def sent(iteration):
-        async with Monitor() as monitor:
-            outcome = await client_target.run_iteration(client_target.make_plan(5, iteration), monitor)
-        return outcome["sent"]
-
-    for iteration in (0, 1, 3):  # iterations whose requests are all answered: no timing in the way
-        assert asyncio.run(sent(iteration)) == asyncio.run(sent(iteration))
 
 
 def test_values_are_valid_instances_of_the_schemas(fuzz):

@@ -5,8 +5,9 @@ The :class:`Monitor` watches one event loop while a target runs:
 * a ticker task sleeps 10 ms in a loop and records how late it wakes up: a stall of the
   loop longer than :data:`MAX_LAG` while the loop's thread was busy (its CPU time grew by
   at least half the stall, so that a descheduled process on a loaded machine is not
-  blamed; an idle stall counts beyond :data:`IDLE_STALL`) is a finding; the fuzzer's own garbage collections between iterations
-  (:meth:`Monitor.collect`) are not counted;
+  blamed; an idle stall counts beyond :data:`IDLE_STALL`) is a finding; the fuzzer's own
+  work (its garbage collections between iterations, :meth:`Monitor.collect`, and the
+  writing of huge messages, :meth:`Monitor.pause`) is not counted;
 * the loop's exception handler records everything it is given (an exception in a
   callback, a task whose exception was never retrieved);
 * ``sys.unraisablehook`` records exceptions raised where nobody can catch them
@@ -20,12 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import sys
 import time
-from typing import Any, Optional
+from typing import Any
 
-__all__ = ["Finding", "Monitor", "MAX_LAG", "brief"]
+__all__ = ["Finding", "Monitor", "MAX_LAG", "brief", "NonStandard", "strict_json", "scrub", "id_key"]
 
 # Seconds the event loop may be blocked at most (issue 11: "the loop never stalls more
 # than 100 ms").
@@ -34,6 +36,50 @@ TICK = 0.01
 # Seconds of a stall during which the loop's thread was mostly idle (a blocking call, or
 # the machine busy elsewhere) beyond which it is a finding all the same.
 IDLE_STALL = 0.5
+
+
+class NonStandard(ValueError):
+    """NaN, an infinity or a number beyond a double: not RFC 8259 JSON."""
+
+
+def _refuse(name: str) -> Any:
+    raise NonStandard(name)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:
+        raise NonStandard(text)
+    return value
+
+
+def strict_json(line: bytes) -> Any:
+    """Decode a line as mcp_stdio documents it reads one (a UTF-8 byte order mark skipped,
+    RFC 8259 only); raise ValueError (:class:`NonStandard` for NaN, infinities and numbers
+    beyond a double), RecursionError or UnicodeDecodeError when it cannot."""
+    if line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    return json.loads(line.decode("utf-8"), parse_constant=_refuse, parse_float=_finite)
+
+
+def scrub(value: Any) -> Any:
+    """Return ``value`` with lone surrogates replaced by U+FFFD, as mcp_stdio reads them
+    (its documented rule), in strings, keys and containers."""
+    if type(value) is str:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    if type(value) is dict:
+        return {scrub(key): scrub(item) for key, item in value.items()}
+    if type(value) is list:
+        return [scrub(item) for item in value]
+    return value
+
+
+def id_key(value: Any) -> tuple:
+    """Return a hashable key for an id of any JSON type (1, 1.0 and True stay apart)."""
+    value = scrub(value)
+    if type(value) in (list, dict):
+        value = json.dumps(value, sort_keys=True)
+    return (type(value).__name__, value)
 
 
 def brief(value: Any, size: int = 300) -> str:
@@ -46,7 +92,7 @@ class Finding:
 
     __slots__ = ("kind", "detail", "iteration", "messages")
 
-    def __init__(self, kind: str, detail: str, iteration: int = -1, messages: Optional[list] = None) -> None:
+    def __init__(self, kind: str, detail: str, iteration: int = -1, messages: list | None = None) -> None:
         self.kind = kind
         self.detail = detail
         self.iteration = iteration
@@ -107,8 +153,8 @@ class Monitor:
         self.noisy_lags = 0  # stalls while the loop's thread was idle: the machine, not us
         self.warnings = 0
         self._pauses = 0  # bumped around the fuzzer's own pauses (garbage collection)
-        self._ticker: Optional[asyncio.Task] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._ticker: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._old_handler: Any = None
         self._old_hook: Any = None
         self._handler = _Recorder(self)
@@ -146,7 +192,7 @@ class Monitor:
         self._logger.propagate = self._old_propagate
 
     @property
-    def ticker(self) -> Optional[asyncio.Task]:
+    def ticker(self) -> asyncio.Task | None:
         return self._ticker
 
     def pause(self) -> _Pause:

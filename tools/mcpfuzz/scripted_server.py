@@ -20,7 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from mcpfuzz.client_target import Peer, make_plan  # noqa: E402
+from mcpfuzz.client_peer import Peer  # noqa: E402
+from mcpfuzz.client_plan import make_plan  # noqa: E402
 
 
 class _StdioIO:

@@ -21,6 +21,9 @@ Checked (each failure is a :class:`~.common.Finding`):
 * every line it writes is a JSON-RPC message (``mcp_stdio.jsonrpc.parse``), each result
   is valid for its method in the version of its request (``shapes.check_result``), each
   request and notification of the server has valid params;
+* the lifecycle holds: nothing but ``ping`` (and ``server/discover``) is served before a
+  successful ``initialize``, a second ``initialize`` is refused, and a 2026-07-28 request
+  for a method that version lacks is refused;
 * at the end of input it exits with status 0 within its shutdown grace, and its stderr
   has no Python traceback.
 """
@@ -28,14 +31,13 @@ Checked (each failure is a :class:`~.common.Finding`):
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import signal
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
-from .common import Finding, Monitor, brief
+from .common import Finding, Monitor, brief, id_key, strict_json
 from .values import Schemas, dumps, hostile, hostile_id, mutate, text
 
 __all__ = ["Plan", "make_plan", "run_iteration", "SENTINEL_BOUND", "ANSWER_BOUND"]
@@ -271,8 +273,9 @@ def make_plan(seed: int, iteration: int) -> Plan:
         if rng.random() < 0.05:
             lines.append(maker.initialize())  # a second initialize
         if rng.random() < 0.03:
-            lines.append(dumps({"jsonrpc": "2.0", "id": maker.fresh_id(), "method": "tools/call",
-                                "params": {"name": "echo", "arguments": {"text": "é" * 1_000_000}}}).encode("utf-8", "surrogatepass"))
+            huge = {"jsonrpc": "2.0", "id": maker.fresh_id(), "method": "tools/call",
+                    "params": {"name": "echo", "arguments": {"text": "é" * 1_000_000}}}
+            lines.append(dumps(huge).encode("utf-8", "surrogatepass"))
         if plan.answer_policy == "never":
             lines += maker.cancel_asking()
         chunking = rng.choice(("whole", "lines", "cuts", "cuts", "bytes"))
@@ -282,47 +285,6 @@ def make_plan(seed: int, iteration: int) -> Plan:
 
 
 # Accounting
-
-
-class _NonStandard(ValueError):
-    pass
-
-
-def _refuse(name: str) -> Any:
-    raise _NonStandard(name)
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if value - value != 0.0:
-        raise _NonStandard(text)
-    return value
-
-
-def _strict(line: bytes) -> Any:
-    """Decode a line as the library documents it; raise ValueError (or RecursionError,
-    UnicodeDecodeError) when it cannot."""
-    if line.startswith(b"\xef\xbb\xbf"):
-        line = line[3:]
-    return json.loads(line.decode("utf-8"), parse_constant=_refuse, parse_float=_finite)
-
-
-def _scrub(value: Any) -> Any:
-    if type(value) is str:
-        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
-    if type(value) is dict:
-        return {_scrub(key): _scrub(item) for key, item in value.items()}
-    if type(value) is list:
-        return [_scrub(item) for item in value]
-    return value
-
-
-def _key(value: Any) -> tuple:
-    """A hashable key for an id of any JSON type (1, 1.0 and True stay apart)."""
-    value = _scrub(value)
-    if type(value) in (list, dict):
-        value = json.dumps(value, sort_keys=True)
-    return (type(value).__name__, value)
 
 
 def _is_modern(params: Any) -> bool:
@@ -350,7 +312,7 @@ class _Driver:
         self.findings: list = []
         self.expected: dict = {}  # id key -> _Expected
         self.position = 0  # lines sent so far
-        self.negotiated: Optional[str] = None  # the version the server's initialize result named
+        self.negotiated: str | None = None  # the version the server's initialize result named
         self.initialize_positions: list = []  # positions of initialize requests
         self.sentinels: dict = {}  # id -> future
         self.sent: list = []
@@ -360,6 +322,7 @@ class _Driver:
         self.stderr = bytearray()
         self.traceback = False
         self.server_requests: dict = {}  # their ids -> method
+        self.initialized: list = []  # positions of the initialize requests that got a result
 
     def finding(self, kind: str, detail: str) -> None:
         self.findings.append(Finding(kind, detail, self.plan.iteration))
@@ -367,26 +330,28 @@ class _Driver:
     # Sending
 
     def account(self, line: bytes) -> None:
-        """Record what the server owes for ``line``."""
+        """Record what the server owes for ``line`` (each element of a batch in its turn:
+        the server handles them in order)."""
         self.position += 1
         try:
-            value = _strict(line)
+            value = strict_json(line)
         except (ValueError, RecursionError, UnicodeDecodeError):
             return
         items = value if type(value) is list and value else [value]
         for item in items:
+            self.position += 1
             if type(item) is not dict or "method" not in item:
                 continue
             if "id" not in item:
                 if item.get("method") == "notifications/cancelled" and type(item.get("params")) is dict:
-                    cancelled = self.expected.get(_key(item["params"].get("requestId")))
+                    cancelled = self.expected.get(id_key(item["params"].get("requestId")))
                     if cancelled is not None:
                         cancelled.low = 0  # "MAY ignore", or stop: no answer is owed any more
                 continue
             msg_id = item["id"]
             if type(msg_id) not in (int, str):
                 continue
-            expected = self.expected.setdefault(_key(msg_id), _Expected())
+            expected = self.expected.setdefault(id_key(msg_id), _Expected())
             method, params = item.get("method"), item.get("params")
             well_formed = item.get("jsonrpc") == "2.0" and type(method) is str and (
                 params is None or type(params) is dict)
@@ -500,7 +465,7 @@ class _Driver:
             if not future.done():
                 future.set_result(None)
             return
-        expected = self.expected.get(_key(item.id))
+        expected = self.expected.get(id_key(item.id))
         if expected is None:
             if item.id is None and isinstance(item, jsonrpc.ErrorResponse):
                 return  # an error about a line whose id could not be read
@@ -510,6 +475,15 @@ class _Driver:
         if expected.answers > expected.high:
             self.finding("answered twice", f"id {item.id!r} answered {expected.answers} times, asked "
                                            f"{expected.high} times: {brief(line)}")
+        if isinstance(item, jsonrpc.Response) and type(item.result) is dict and "serverInfo" in item.result:
+            for request in expected.requests:  # an InitializeResult: which initialize it answers
+                if request[0] == "initialize" and request[2] is None and request[3] not in self.initialized:
+                    if len(expected.requests) == 1:
+                        self.check_lifecycle(request, True, line)
+                    self.initialized.append(request[3])
+                    break
+        elif len(expected.requests) == 1:
+            self.check_lifecycle(expected.requests[0], isinstance(item, jsonrpc.Response), line)
         if isinstance(item, jsonrpc.ErrorResponse):
             return
         problems_seen = []
@@ -534,6 +508,24 @@ class _Driver:
             problems_seen.append(f"{method} ({version}): {problems}")
         if problems_seen:
             self.finding("invalid result", f"{'; '.join(problems_seen)}: {brief(line)}")
+
+    def check_lifecycle(self, request: tuple, served: bool, line: bytes) -> None:
+        """Check the lifecycle of the handshake era (basic/lifecycle) and the methods of
+        2026-07-28 on one answered request."""
+        from mcp_stdio import shapes
+
+        method, params, version, position = request
+        if version == MODERN:
+            if served and method not in shapes.methods(MODERN, "request", "client"):
+                self.finding("lifecycle", f"a 2026-07-28 request for {method}, which that version lacks, was "
+                                          f"served: {brief(line)}")
+            return
+        succeeded_before = any(done < position for done in self.initialized)
+        if method == "initialize":
+            if served and succeeded_before:
+                self.finding("lifecycle", f"a second initialize was accepted: {brief(line)}")
+        elif served and method not in ("ping", "server/discover") and not succeeded_before:
+            self.finding("lifecycle", f"{method} was served before initialize: {brief(line)}")
 
     def check_params(self, method: str, params: Any, line: bytes) -> None:
         from mcp_stdio import shapes
@@ -609,7 +601,7 @@ class _Stop(Exception):
 
 
 async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = True,
-                        command: Optional[list] = None) -> dict:
+                        command: list | None = None) -> dict:
     """Run one iteration against a fresh reference server (or ``command``); return
     ``{"messages", "findings", "sent", "received", "stderr"}``."""
     import mcp_stdio

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 SCHEMAS = Path(__file__).resolve().parent.parent.parent / "mcp_stdio" / "schemas"
 
@@ -62,7 +62,7 @@ _encode_str_ascii = json.JSONEncoder(ensure_ascii=True).encode
 _encode_str = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def dumps(value: Any, *, ascii: bool = False, resolve: Optional[Callable[[Ref], Any]] = None) -> str:
+def dumps(value: Any, *, ascii: bool = False, resolve: Callable[[Ref], Any] | None = None) -> str:
     """Write ``value`` as JSON text, with :class:`Raw`, :class:`Dup` and :class:`Ref` inside.
 
     Floats that JSON lacks are written as Python's ``json`` does (``NaN``, ``Infinity``).

@@ -1,0 +1,226 @@
+"""What the fuzzers (tools/fuzz.py) found, one minimal reproducer each.
+
+Each test states the promise the fuzzer saw broken, in a few lines, with an in-memory peer
+(tests/memory.py) or the sans-I/O core. They are expected to fail until the core is fixed
+(``xfail(strict=True)``): a fixed bug makes its test pass, and strict mode then fails the
+run, so that the marker is removed and the test stays as a regression test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+import pytest
+
+from mcp_stdio import MCPStdioError, RemoteProtocolError, StartError, jsonrpc
+from mcp_stdio.schema import compile_schema
+from mcp_stdio.server_session import ServerSession
+
+from .helpers import run
+from .memory import memory_client
+
+MODERN_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+               "io.modelcontextprotocol/clientCapabilities": {}}
+SERVER_INFO = {"name": "memory", "version": "0"}
+CAPABILITIES = {"tools": {"listChanged": True}, "resources": {"subscribe": True}}
+
+
+def discover_result() -> dict:
+    return {"resultType": "complete", "supportedVersions": ["2026-07-28"], "capabilities": CAPABILITIES,
+            "ttlMs": 0, "cacheScope": "public", "_meta": {"io.modelcontextprotocol/serverInfo": SERVER_INFO}}
+
+
+class Errors(logging.Handler):
+    """Records what mcp_stdio logs with a traceback, or as an internal error."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or "internal error while checking" in record.getMessage():
+            self.records.append(record.getMessage())
+
+
+@pytest.fixture
+def logged():
+    handler = Errors()
+    logger = logging.getLogger("mcp_stdio")
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+
+
+@pytest.mark.xfail(strict=True, reason="C1: ClientSession._invalid calls self._fail, which does not exist")
+def test_c1_a_malformed_answer_to_initialize_fails_the_start_at_once(logged):
+    # fuzz: --target client --seed 2 --iteration 27 (and many more)
+    async def script(peer):
+        request = await peer.receive_method("initialize")
+        peer.send(b'{"jsonrpc":"2.0","id":%d,"result":{"protocolVersion":NaN}}\n' % request["id"])
+        await asyncio.sleep(3600)
+
+    async def main():
+        started = time.monotonic()
+        with pytest.raises(StartError, match="malformed"):
+            await memory_client(script, startup_timeout=1.0).start()
+        assert time.monotonic() - started < 0.5
+
+    run(main())
+    assert logged == []
+
+
+@pytest.mark.xfail(strict=True, reason="C2: Endpoint._notification checks params only once the version is known")
+def test_c2_a_notification_before_the_handshake_answer_is_checked_too():
+    # fuzz: --target client --seed 1 --iteration 20
+    seen = []
+
+    async def script(peer):
+        request = await peer.receive_method("initialize")
+        peer.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/resources/updated",
+                              "params": {"uri": 1.5}}).encode() + b"\n" + json.dumps(
+            {"jsonrpc": "2.0", "id": request["id"], "result": {
+                "protocolVersion": "2025-11-25", "capabilities": CAPABILITIES, "serverInfo": SERVER_INFO}}).encode()
+            + b"\n")
+        await asyncio.sleep(3600)
+
+    async def main():
+        async with memory_client(script, message_handler=seen.append):
+            await asyncio.sleep(0.05)
+
+    run(main())
+    assert seen == []  # a resources/updated whose uri is not a string never reaches a callback
+
+
+@pytest.mark.xfail(strict=True, reason="C3: Client._on_notification calls .get on a _meta that is not an object")
+def test_c3_a_notification_whose_meta_is_not_an_object_does_not_raise_in_the_reader(logged):
+    # fuzz: --target client --seed 3 --iteration 22 (shrunk)
+    seen = []
+
+    async def script(peer):
+        discover = await peer.receive_method("server/discover")
+        peer.answer(discover, discover_result())
+        listen = await peer.receive_method("subscriptions/listen")
+        peer.send({"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged",
+                   "params": {"_meta": {"io.modelcontextprotocol/subscriptionId": listen["id"]},
+                              "notifications": {"toolsListChanged": True}}})
+        peer.send({"jsonrpc": "2.0", "method": "notifications/x", "params": {"_meta": 1.5}})
+        peer.send({"jsonrpc": "2.0", "method": "notifications/x",
+                   "params": {"_meta": {"io.modelcontextprotocol/subscriptionId": {"a": None}}}})
+        await asyncio.sleep(3600)
+
+    async def main():
+        async with memory_client(script, protocol="2026-07-28", message_handler=seen.append) as client:
+            async with await client.listen(tools=True, timeout=1):
+                await asyncio.sleep(0.05)
+
+    run(main())
+    assert logged == []
+    assert [item["method"] for item in seen].count("notifications/x") == 2
+
+
+@pytest.mark.xfail(strict=True, reason="C4: Client._send calls .get on the result of an extension method")
+def test_c4_an_extension_result_that_is_not_an_object_does_not_escape_the_error_tree():
+    # fuzz: --target client --seed 3 --iteration 34
+    async def script(peer):
+        discover = await peer.receive_method("server/discover")
+        peer.answer(discover, discover_result())
+        request = await peer.receive_method("x/custom")
+        peer.answer(request, [1, 2])
+        await asyncio.sleep(3600)
+
+    async def main():
+        async with memory_client(script, protocol="2026-07-28") as client:
+            try:
+                assert await client.request("x/custom", timeout=1) == [1, 2]
+            except MCPStdioError:
+                pass  # refusing it is fine too; an AttributeError is not
+
+    run(main())
+
+
+@pytest.mark.xfail(strict=True, reason="C5: api._check_structured calls Validator.errors(timeout=...), which has "
+                                       "no timeout parameter")
+def test_c5_call_tool_checks_structured_content_against_the_output_schema():
+    # fuzz: --target client --seed 8 --iteration 98 (with C1-C4 patched away); also the reference
+    # server's weather tool
+    async def script(peer):
+        await peer.handshake()
+        listing = await peer.receive_method("tools/list")
+        peer.answer(listing, {"tools": [{"name": "t", "inputSchema": {"type": "object"}, "outputSchema": {
+            "type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}}]})
+        call = await peer.receive_method("tools/call")
+        peer.answer(call, {"content": [], "structuredContent": {"a": "x"}})
+        await asyncio.sleep(3600)
+
+    async def main():
+        async with memory_client(script) as client:
+            await client.list_tools(timeout=1)
+            assert (await client.call_tool("t", {}, timeout=1))["structuredContent"] == {"a": "x"}
+
+    run(main())
+
+
+@pytest.mark.xfail(strict=True, reason="C6: shapes._check_input_required looks up an unhashable method")
+def test_c6_an_input_request_whose_method_is_not_a_string_fails_the_call_at_once(logged):
+    # fuzz: --target client --seed 8 --iteration 83 (with C1-C4 patched away), shrunk
+    async def script(peer):
+        discover = await peer.receive_method("server/discover")
+        peer.answer(discover, discover_result())
+        call = await peer.receive_method("tools/call")
+        peer.answer(call, {"resultType": "input_required", "inputRequests": {"k0": {"method": {"a": None}}}})
+        await asyncio.sleep(3600)
+
+    async def main():
+        async with memory_client(script, protocol="2026-07-28") as client:
+            started = time.monotonic()
+            with pytest.raises(RemoteProtocolError):
+                await client.call_tool("t", {}, timeout=1)
+            assert time.monotonic() - started < 0.5  # not its timeout
+
+    run(main())
+    assert logged == []
+
+
+@pytest.mark.xfail(strict=True, reason="C7: jsonrpc._scrub recurses without a bound (RecursionError escapes parse)")
+def test_c7_parse_never_raises_on_deep_nesting_with_a_surrogate_escape():
+    # fuzz: --target client --seed 14 --iteration 35: the exception escapes the client's
+    # data callback, and the rest of the chunk (answers included) is lost
+    line = b'{"jsonrpc":"2.0","method":"x","params":{"a":' + b"[" * 600 + b'"\\ud800"' + b"]" * 600 + b"}}"
+    assert isinstance(jsonrpc.parse(line), jsonrpc.InvalidMessage)
+
+
+@pytest.mark.xfail(strict=True, reason="C8: schema.Validator follows $ref cycles until RecursionError (hidden "
+                                       "behind C5 in call_tool)")
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "$ref": "#"},
+    {"type": "object", "properties": {"a": {"$ref": "#/properties/a"}}},
+    {"type": "object", "allOf": [{"$ref": "#/allOf/0"}]},
+])
+def test_c8_a_schema_with_a_reference_cycle_is_a_schema_error(schema):
+    # fuzz: --target client --seed 32 --iteration 199 (with C1-C7 patched away)
+    from mcp_stdio import SchemaError
+
+    try:
+        compile_schema(schema).errors({"a": 1})
+    except SchemaError:
+        pass
+
+
+@pytest.mark.xfail(strict=True, reason="S1: Endpoint._request calls _refuse(message, *error, events): the "
+                                       "refusal's data lands in the events parameter")
+@pytest.mark.parametrize("meta", [
+    dict(MODERN_META, **{"io.modelcontextprotocol/protocolVersion": "2099-01-01"}),
+    {"io.modelcontextprotocol/protocolVersion": "2026-07-28"},  # no clientCapabilities
+])
+def test_s1_a_modern_request_refused_for_its_meta_is_answered(meta):
+    # fuzz: --target server --seed 1 --iteration 1: the request is never answered
+    session = ServerSession(SERVER_INFO, lambda version: CAPABILITIES)
+    session.receive_data(b'{"jsonrpc":"2.0","method":"notifications/x"}\n' + json.dumps(
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": meta}}).encode() + b"\n")
+    answers = [json.loads(line) for line in session.data_to_send().splitlines()]
+    assert [answer["id"] for answer in answers] == [2]
+    assert answers[0]["error"]["code"] in (-32022, -32602)
+    assert type(answers[0]["error"].get("data", {})) is dict
