@@ -23,7 +23,9 @@ CLIENT_BUGS = (
     "C3 Client._on_notification raises on a non-object _meta or an unhashable subscriptionId; "
     "C4 Client._send calls .get on a non-object result of an extension method (2026-07-28); "
     "C5 api._check_structured calls Validator.errors(timeout=...), which takes no timeout; "
-    "C6 shapes._check_input_required raises TypeError on an unhashable inputRequests method"
+    "C6 shapes._check_input_required raises TypeError on an unhashable inputRequests method; "
+    "C7 jsonrpc._scrub recurses without a bound: RecursionError escapes parse and the client's data callback; "
+    "C8 (behind C5) schema.Validator raises or runs unbounded on hostile output schemas"
 )
 SERVER_BUGS = (
     "S1 Endpoint._request passes the refusal's data where _refuse expects events (a 2026-07-28 request "

@@ -75,11 +75,15 @@ def scrub(value: Any) -> Any:
 
 
 def id_key(value: Any) -> tuple:
-    """Return a hashable key for an id of any JSON type (1, 1.0 and True stay apart)."""
-    value = scrub(value)
+    """Return a hashable key for an id of any JSON type (1, 1.0 and True stay apart; an
+    array or object, never a usable id, by its JSON text)."""
+    kind = type(value).__name__
     if type(value) in (list, dict):
-        value = json.dumps(value, sort_keys=True)
-    return (type(value).__name__, value)
+        try:
+            return (kind, json.dumps(value, sort_keys=True, ensure_ascii=True))
+        except (RecursionError, ValueError, TypeError):
+            return (kind, "<deep>")
+    return (kind, scrub(value))
 
 
 def brief(value: Any, size: int = 300) -> str:
