@@ -25,7 +25,9 @@ CLIENT_BUGS = (
     "C5 api._check_structured calls Validator.errors(timeout=...), which takes no timeout; "
     "C6 shapes._check_input_required raises TypeError on an unhashable inputRequests method; "
     "C7 jsonrpc._scrub recurses without a bound: RecursionError escapes parse and the client's data callback; "
-    "C8 (behind C5) schema.Validator raises or runs unbounded on hostile output schemas"
+    "C8 (behind C5) schema.Validator raises or runs unbounded on hostile output schemas; "
+    "C9 a start that times out leaves a 'Future exception was never retrieved'; "
+    "C10 an answer queued behind slow notification callbacks is no longer under its request's timeout"
 )
 SERVER_BUGS = (
     "S1 Endpoint._request passes the refusal's data where _refuse expects events (a 2026-07-28 request "

@@ -58,6 +58,8 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
     reports: list = []
     index = 0
     done = 0
+    seen = 0  # the monitor's findings already reported
+    outcomes: dict = {}  # how the driver's requests ended (client target)
     last_progress = started
     gc.collect()
     gc.disable()  # collected between iterations instead (Monitor.collect)
@@ -70,13 +72,20 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
                     plan = module.make_plan(seed, iteration)
                 if plan_filter is not None:
                     plan = plan_filter(plan)
-                before = len(monitor.findings)
                 if target == "server":
                     outcome = await module.run_iteration(plan, monitor, command=server_command)
                 else:
                     outcome = await module.run_iteration(plan, monitor, subprocess=bool(
                         subprocess_every and index % subprocess_every == subprocess_every - 1))
-                found = outcome["findings"] + monitor.findings[before:]
+                index += 1
+                done += 1
+                # Collected now, so that what the iteration left behind (a future whose
+                # exception nobody retrieved...) is reported with it.
+                monitor.collect(full=index % 50 == 0 or iterations is not None)
+                for name, count in outcome.get("outcomes", {}).items():
+                    outcomes[name] = outcomes.get(name, 0) + count
+                found = outcome["findings"] + monitor.findings[seen:]
+                seen = len(monitor.findings)
                 sent += outcome["messages"]
                 if found:
                     findings.extend(found)
@@ -87,9 +96,6 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
                                         "received": [line.decode("utf-8", "backslashreplace")[:2000]
                                                      for line in outcome.get("received", ())],
                                         "stderr": outcome.get("stderr", b"").decode("utf-8", "replace")})
-                index += 1
-                done += 1
-                monitor.collect(full=index % 50 == 0)
                 if index == 3:
                     gc.freeze()  # what the first iterations loaded stays: later collections skip it
                 now = time.perf_counter()
@@ -99,6 +105,8 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
                           f"{len(findings)} findings, {now - started:.0f} s", file=sys.stderr, flush=True)
                 if max_seconds is not None and now - started > max_seconds:
                     break
+            monitor.collect(full=True)
+            findings.extend(monitor.findings[seen:])
         finally:
             gc.unfreeze()
             gc.enable()
@@ -106,7 +114,7 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
             "findings": [f.line() for f in findings], "reports": reports,
             "kinds": sorted({f.kind for f in findings}),
             "seconds": round(time.perf_counter() - started, 2), "max_lag_ms": round(monitor.max_seen_lag * 1000, 1),
-            "noisy_lags": monitor.noisy_lags}
+            "noisy_lags": monitor.noisy_lags, "outcomes": dict(sorted(outcomes.items()))}
 
 
 def run(target: str = "client", seed: int = 1, messages: int = 2000, **options) -> dict:
@@ -150,7 +158,7 @@ def main(argv: list | None = None) -> int:
         first = report["reports"][0]["iteration"]
         report["shrunk"] = shrink(args.target, args.seed, first)
     summary = {key: report[key] for key in ("target", "seed", "messages", "iterations", "seconds", "max_lag_ms",
-                                            "noisy_lags", "kinds")}
+                                            "noisy_lags", "kinds", "outcomes")}
     summary["findings"] = len(report["findings"])
     print(json.dumps(summary))
     if report["findings"]:
@@ -161,7 +169,7 @@ def main(argv: list | None = None) -> int:
             for line in item["findings"]:
                 print("  " + line)
             print("  messages sent:")
-            for line in item["messages"][:60]:
+            for line in item["messages"][:500]:
                 print("    " + line[:300])
             if item["received"]:
                 print(f"  the {args.target} wrote:")

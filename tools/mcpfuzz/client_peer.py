@@ -32,6 +32,8 @@ SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 LAG_PER_MIB = 0.05
 # Seconds the peer waits for a request of the client that a frame refers to.
 REF_WAIT = 0.05
+# Bytes a read from a pipe brings at most (Linux's default pipe buffer).
+PIPE_SIZE = 64 * 1024
 
 
 def definitive_answer_id(line: bytes) -> list:
@@ -96,6 +98,10 @@ class Peer:
         self.findings: list = []
         self.client_lines = 0
         self.received: list = []  # the client's first lines, for the report
+        self.exited_at: float | None = None  # loop time at which the server "exited"
+        self.calls_by_wire: dict = {}  # method -> the driver's requests of it
+        for call in plan.calls:
+            self.calls_by_wire[call.wire] = self.calls_by_wire.get(call.wire, 0) + 1
         self.on_finding: Any = None  # called with (kind, detail) for each finding
         self.exact_order = getattr(io, "exact_order", True)  # see "lost answer"
 
@@ -120,6 +126,11 @@ class Peer:
             await self.send_frame(frame)
             if plan.oversized_at == index:
                 self.over_limit = True
+            if plan.exit_after == index:
+                self.pump()
+                self.exited_at = asyncio.get_running_loop().time()
+                self.io.exit(1)  # as if the server process had exited, requests in flight
+                return
         await self.sweep()
 
     async def sweep(self) -> None:
@@ -193,24 +204,27 @@ class Peer:
                 await asyncio.sleep(0)
             self.pump()  # what the client wrote before this chunk (a timeout's cancellation)
             written += len(chunk)
+            longest = 0  # the longest line this chunk completes: the reader parses it now
             while delivered < len(lines) and ends[delivered] <= written:
                 line, junk = lines[delivered]
                 self._note(line, len(self.sent))
                 if junk:
                     self._count_junk()
                 self.sent.append(line)
+                longest = max(longest, len(line))
                 delivered += 1
-            self.write(chunk)
+            self.write(chunk, longest)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, longest: int = 0) -> None:
         """Deliver ``data`` to the client; its reader must not stall the loop.
 
         The reader's bound is :data:`MAX_LAG` plus :data:`LAG_PER_MIB` per MiB of the
-        chunk: decoding and checking are linear in the size of a message, and a message of
-        many MiB cannot be read in 100 ms. A chunk over 256 KiB is timed alone (the loop
-        monitor does not count it).
+        chunk or of the longest line it completes: decoding and checking are linear in the
+        size of a message, and a message of many MiB cannot be read in 100 ms. Such a
+        chunk is timed alone (the loop monitor does not count it).
         """
-        if len(data) > 256 * 1024:
+        size = max(len(data), longest)
+        if size > PIPE_SIZE:
             with self.pause():
                 self.io.write(data)
         else:
@@ -220,13 +234,14 @@ class Peer:
             self.finding("exception in the reader", f"the client's reader (its transport's data callback) "
                                                     f"raised, for {brief(data[:200])}: {errors.pop(0)}")
         spent = getattr(self.io, "reader_cpu", 0.0)
-        bound = MAX_LAG + LAG_PER_MIB * len(data) / 2 ** 20
+        bound = MAX_LAG + LAG_PER_MIB * size / 2 ** 20
         if spent > bound:
             self.finding("loop stall", f"the client's reader took {spent * 1000:.0f} ms of CPU (bound "
                                        f"{bound * 1000:.0f} ms) for a chunk of {len(data)} bytes: {brief(data[:300])}")
 
     def pause(self) -> Any:
         return self.monitor.pause() if self.monitor is not None else contextlib.nullcontext()
+
     def write_messages(self, values: list) -> None:
         for value in values:
             data = dumps(value).encode("utf-8", "surrogatepass")
@@ -234,7 +249,10 @@ class Peer:
             self._note(data, len(self.sent))
             self.messages += 1
             self.sent.append(data + b"\n")
-            self.write(data + b"\n")
+            for start in range(0, len(data) + 1, PIPE_SIZE):
+                piece = (data + b"\n")[start:start + PIPE_SIZE]
+                if piece:
+                    self.write(piece, len(data) if start + PIPE_SIZE > len(data) else 0)
 
     def _chunks(self, blob: bytes, frame: Frame) -> list:
         if frame.chunking == "lines":
@@ -243,8 +261,11 @@ class Peer:
             return [blob[i:i + 1] for i in range(len(blob))]
         if frame.chunking == "cuts":
             points = sorted({int(cut * len(blob)) for cut in frame.cuts} | {0, len(blob)})
-            return [blob[a:b] for a, b in zip(points, points[1:]) if b > a]
-        return [blob]
+            chunks = [blob[a:b] for a, b in zip(points, points[1:]) if b > a]
+        else:
+            chunks = [blob]
+        # A pipe holds 64 KiB: no read brings more (a longer line arrives in pieces).
+        return [chunk[i:i + PIPE_SIZE] for chunk in chunks for i in range(0, len(chunk), PIPE_SIZE)]
 
     def _count_junk(self) -> None:
         if self.io.connected and not self.over_limit:
@@ -356,6 +377,7 @@ class Peer:
         if isinstance(parsed, jsonrpc.Request):
             self.requests.append(message)
             self.request_ids.add(parsed.id)
+            self.check_coalesced(parsed.method)
             self.by_method.setdefault(parsed.method, []).append(message)
             if parsed.method != "x/custom" and parsed.method in self.schemas.methods:
                 problems = shapes.check_params(version, parsed.method, parsed.params, sender="client")
@@ -385,6 +407,18 @@ class Peer:
             task = parsed.result.get("task")
             if type(task) is dict and type(task.get("taskId")) is str:
                 self.tasks.append(task["taskId"])
+
+    def check_coalesced(self, method: str) -> None:
+        """A list's refreshes after list_changed: at most one in flight (issue 11, item 6),
+        on top of the driver's own requests of that list."""
+        if method not in ("tools/list", "prompts/list", "resources/list"):
+            return
+        outstanding = [request for request in self.by_method.get(method, ())
+                       if request["id"] not in self.definitive and request["id"] not in self.cancelled]
+        bound = self.calls_by_wire.get(method, 0) + (1 if self.plan.options["refresh_on_list_changed"] else 0)
+        if len(outstanding) > bound:
+            self.finding("refresh not coalesced", f"{len(outstanding)} {method} requests in flight at once (the "
+                                                  f"driver made {self.calls_by_wire.get(method, 0)})")
 
     def finding(self, kind: str, detail: str) -> None:
         self.findings.append(Finding(kind, detail, self.plan.iteration))

@@ -88,6 +88,7 @@ class Plan:
     frames: list
     ignore_every: int  # 0: the sweep answers everything; k: it skips every k-th request
     oversized_at: int | None = None  # index of the frame that sends a line over the limit
+    exit_after: int | None = None  # index of the frame after which the server exits
     protocol: str = ""  # the client's protocol option: the era's, or "auto" (the era probe)
     probe_answer: str = "refuse"  # "auto" in the handshake era: refuse server/discover, or stay silent
 
@@ -484,6 +485,28 @@ def make_plan(seed: int, iteration: int, *, era: str | None = None) -> Plan:
         before = [maker.message([]) for _ in range(rng.randint(1, 3))]
     after = [maker.message([]) for _ in range(rng.randint(1, 2))] if rng.random() < 0.2 else []
     plan.start = maker.frame(before + [maker.wrap(answer)] + after, 0.0)
+    special = rng.random()
+    if special < 0.04:
+        # A storm of the server's requests in one chunk (handler bounds, close() under load).
+        methods = ("roots/list", "ping", "sampling/createMessage", "elicitation/create", "x/unknown")
+        storm = []
+        for _ in range(rng.choice((200, 1000, 3000))):
+            method = rng.choice(methods)
+            request: dict = {"jsonrpc": "2.0", "id": maker.next_server_id, "method": method}
+            maker.next_server_id += 1
+            if method in maker.schemas.methods and maker.schemas.methods[method]["params"]:
+                request["params"] = maker.schemas.params(rng, method)
+            storm.append(("json", request, False, b"\n"))
+        plan.frames.insert(rng.randrange(len(plan.frames) + 1), Frame(0.0, storm, "whole"))
+    elif special < 0.08:
+        # A flood of list_changed: refreshes must coalesce (one in flight per list).
+        options["refresh_on_list_changed"] = True
+        kinds = ("tools", "prompts", "resources")
+        flood = [("json", {"jsonrpc": "2.0", "method": f"notifications/{rng.choice(kinds)}/list_changed"}, False,
+                  b"\n") for _ in range(rng.choice((50, 500, 2000)))]
+        plan.frames.insert(rng.randrange(len(plan.frames) + 1), Frame(0.0, flood, rng.choice(("whole", "lines"))))
+    elif special < 0.12 and plan.frames:
+        plan.exit_after = rng.randrange(len(plan.frames))  # the server exits with requests in flight
     if "max_message_size" in options and plan.frames and rng.random() < 0.5:
         index = rng.randrange(len(plan.frames))
         plan.frames[index].messages.append(maker.wrap({"jsonrpc": "2.0", "method": "notifications/message",

@@ -72,6 +72,9 @@ class MemoryIO:
                 self.reader_errors.append(traceback.format_exc())
             self.reader_cpu = time.thread_time() - cpu
 
+    def exit(self, returncode: int) -> None:
+        self.transport.exit(returncode)
+
     def lines(self) -> list:
         pipe = self.transport.pipe
         lines, pipe.lines = pipe.lines, []
@@ -317,7 +320,10 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = Fals
     if elapsed > options["startup_timeout"] + SLACK:
         finding("start not bounded", f"start() took {elapsed:.2f} s (startup_timeout {options['startup_timeout']})")
     if ok:
-        await _drive(plan, client, checks, finding)
+        outcomes = await _drive(plan, client, checks, finding,
+                                lambda: peers[0].exited_at if peers else None)
+    else:
+        outcomes = {"start failed": 1}
     done.set()
     started = loop.time()
     try:
@@ -351,10 +357,12 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = Fals
         if peer.junk and client.invalid_messages < peer.junk:
             finding("invalid message not counted", f"{peer.junk} junk lines were sent but invalid_messages is "
                                                    f"{client.invalid_messages}")
-    return {"messages": messages, "findings": findings, "sent": sent, "received": received}
+    return {"messages": messages, "findings": findings, "sent": sent, "received": received, "outcomes": outcomes}
 
 
-async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any) -> None:
+async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any, exited_at: Any) -> dict:
+    """Run the plan's requests; return how many ended each way ("ok", or the exception's
+    name). ``exited_at()`` is the loop time at which the server exited, if it did."""
     from mcp_stdio import errors
 
     loop = asyncio.get_running_loop()
@@ -371,10 +379,16 @@ async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any) -> N
         bound = call.timeout * call.rounds + plan.options["validation_timeout"] + SLACK
 
         def check_time() -> None:
-            elapsed = loop.time() - started
+            now = loop.time()
+            elapsed = now - started
             if elapsed > bound:
                 finding("request not bounded", f"{call.api}{call.args!r:.80} took {elapsed:.2f} s "
                                                f"(timeout {call.timeout:g} s, bound {bound:.2f} s)")
+            gone = exited_at()
+            if gone is not None and started < gone and now > gone + SLACK:
+                # "A closed connection fails every pending request at once" (STYLE.md).
+                finding("request outlived the connection", f"{call.api}{call.args!r:.80} ended "
+                                                           f"{now - gone:.2f} s after the server exited")
 
         try:
             result = await getattr(client, call.api)(*call.args, **kwargs)
@@ -412,7 +426,7 @@ async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any) -> N
     hard = max((c.at + c.timeout * c.rounds for c in plan.calls), default=0) + plan.options["validation_timeout"] \
         + SLACK + 2
     if not tasks:
-        return
+        return {}
     finished, pending = await asyncio.wait(tasks + cancellers, timeout=hard)
     for task in pending:
         if task in tasks:
@@ -426,6 +440,10 @@ async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any) -> N
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             finding("driver error", repr(task.exception()))
+    counts: dict = {}
+    for outcome in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 async def _use_subscription(subscription: Any, finding: Any) -> None:

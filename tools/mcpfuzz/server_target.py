@@ -323,6 +323,7 @@ class _Driver:
         self.traceback = False
         self.server_requests: dict = {}  # their ids -> method
         self.initialized: list = []  # positions of the initialize requests that got a result
+        self.outcomes: dict = {}  # answers to our requests: results and errors
 
     def finding(self, kind: str, detail: str) -> None:
         self.findings.append(Finding(kind, detail, self.plan.iteration))
@@ -472,6 +473,8 @@ class _Driver:
             self.finding("answer to nothing", f"the server answered id {item.id!r}, never asked: {brief(line)}")
             return
         expected.answers += 1
+        kind = "error" if isinstance(item, jsonrpc.ErrorResponse) else "result"
+        self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
         if expected.answers > expected.high:
             self.finding("answered twice", f"id {item.id!r} answered {expected.answers} times, asked "
                                            f"{expected.high} times: {brief(line)}")
@@ -656,4 +659,4 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = True
         driver.finding("traceback on stderr", bytes(driver.stderr[max(0, start - 200):start + 3000]).decode(
             "utf-8", "replace"))
     return {"messages": driver.messages, "findings": driver.findings, "sent": driver.sent,
-            "received": driver.received, "stderr": bytes(driver.stderr[-3000:])}
+            "received": driver.received, "stderr": bytes(driver.stderr[-3000:]), "outcomes": driver.outcomes}
