@@ -233,7 +233,7 @@ def test_c10_a_request_ends_within_its_timeout_when_notification_callbacks_are_b
         await asyncio.sleep(0.005)
 
     async def main():
-        async with memory_client(script, message_handler=handler) as client:
+        async with memory_client(script, message_handler=handler, close_timeout=0.1) as client:
             started = time.monotonic()
             try:
                 await client.call_tool("t", {}, timeout=0.2)

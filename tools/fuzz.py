@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from mcpfuzz import client_target, server_target  # noqa: E402
-from mcpfuzz.common import Monitor  # noqa: E402
+from mcpfuzz.common import MAX_LAG, Monitor  # noqa: E402
 
 __all__ = ["run", "replay", "main"]
 
@@ -63,7 +63,7 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
     last_progress = started
     gc.collect()
     gc.disable()  # collected between iterations instead (Monitor.collect)
-    async with Monitor() as monitor:
+    async with Monitor(MAX_LAG if target == "client" else None) as monitor:
         try:
             while (sent < messages) if iterations is None else (done < len(iterations)):
                 iteration = iterations[done] if iterations is not None else index
@@ -118,7 +118,10 @@ async def _run(target: str, seed: int, messages: int, *, iterations: list | None
 
 
 def run(target: str = "client", seed: int = 1, messages: int = 2000, **options) -> dict:
-    """Run ``target`` with ``seed`` until ``messages`` messages were sent; return the summary."""
+    """Run ``target`` with ``seed`` until ``messages`` messages were sent (or over the
+    ``iterations`` given); return the summary."""
+    if options.get("iterations") is not None:
+        options["iterations"] = list(options["iterations"])
     return asyncio.run(_run(target, seed, messages, **options))
 
 
@@ -142,6 +145,8 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--messages", type=int, default=2000, help="messages to send (default 2000)")
     parser.add_argument("--iteration", type=int, action="append", help="replay only this iteration (repeatable)")
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="run iterations 0..N-1 (whatever the messages they send) instead of --messages")
     parser.add_argument("--subprocess-every", type=int, default=0,
                         help="client target: run every N-th iteration against a child process")
     parser.add_argument("--shrink", action="store_true", help="shrink the messages of the first failing iteration")
@@ -149,7 +154,8 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--server-command", nargs="+", default=None,
                         help="server target: the server to run instead of the reference server")
     args = parser.parse_args(argv)
-    report = asyncio.run(_run(args.target, args.seed, args.messages, iterations=args.iteration,
+    iterations = args.iteration if args.iteration else list(range(args.iterations)) if args.iterations else None
+    report = asyncio.run(_run(args.target, args.seed, args.messages, iterations=iterations,
                               subprocess_every=args.subprocess_every, progress=True, max_seconds=args.max_seconds,
                               server_command=args.server_command))
     if report["findings"] and args.shrink:

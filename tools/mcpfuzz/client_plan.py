@@ -486,7 +486,7 @@ def make_plan(seed: int, iteration: int, *, era: str | None = None) -> Plan:
     after = [maker.message([]) for _ in range(rng.randint(1, 2))] if rng.random() < 0.2 else []
     plan.start = maker.frame(before + [maker.wrap(answer)] + after, 0.0)
     special = rng.random()
-    if special < 0.04:
+    if special < 0.015:
         # A storm of the server's requests in one chunk (handler bounds, close() under load).
         methods = ("roots/list", "ping", "sampling/createMessage", "elicitation/create", "x/unknown")
         storm = []
@@ -498,14 +498,14 @@ def make_plan(seed: int, iteration: int, *, era: str | None = None) -> Plan:
                 request["params"] = maker.schemas.params(rng, method)
             storm.append(("json", request, False, b"\n"))
         plan.frames.insert(rng.randrange(len(plan.frames) + 1), Frame(0.0, storm, "whole"))
-    elif special < 0.08:
+    elif special < 0.03:
         # A flood of list_changed: refreshes must coalesce (one in flight per list).
         options["refresh_on_list_changed"] = True
         kinds = ("tools", "prompts", "resources")
         flood = [("json", {"jsonrpc": "2.0", "method": f"notifications/{rng.choice(kinds)}/list_changed"}, False,
                   b"\n") for _ in range(rng.choice((50, 500, 2000)))]
         plan.frames.insert(rng.randrange(len(plan.frames) + 1), Frame(0.0, flood, rng.choice(("whole", "lines"))))
-    elif special < 0.12 and plan.frames:
+    elif special < 0.08 and plan.frames:
         plan.exit_after = rng.randrange(len(plan.frames))  # the server exits with requests in flight
     if "max_message_size" in options and plan.frames and rng.random() < 0.5:
         index = rng.randrange(len(plan.frames))

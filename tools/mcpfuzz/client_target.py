@@ -45,6 +45,14 @@ __all__ = ["Plan", "make_plan", "Peer", "run_iteration", "MemoryIO", "SLACK"]
 # Seconds a request may overrun its bound (its timeout times the number of round trips it
 # may take) before it is a finding: the loop's own scheduling, a worker thread's start.
 SLACK = 0.5
+# Seconds added to that slack per message the iteration sends: a storm of 3,000 requests
+# keeps a slow machine's loop busy for seconds (in short steps), and timers fire late.
+SLACK_PER_MESSAGE = 0.001
+
+
+def slack(plan: Plan) -> float:
+    """Return how far the iteration's requests may overrun their bounds."""
+    return SLACK + SLACK_PER_MESSAGE * plan.count()
 
 
 
@@ -241,7 +249,7 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = Fals
     * the start ends within ``startup_timeout`` plus slack, with success or an
       ``mcp_stdio`` error;
     * every request ends within its bound (its timeout times the round trips it may take,
-      plus :data:`SLACK`), with a result of its documented type or an exception of the
+      plus :func:`slack`), with a result of its documented type or an exception of the
       ``mcp_stdio.errors`` tree (``CancelledError`` only when the driver cancelled it);
     * a request answered beyond doubt is never timed out ("lost answer");
     * callbacks only get checked input (params valid for the version, progress that is a
@@ -308,16 +316,16 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = Fals
     started = loop.time()
     ok = False
     try:
-        await asyncio.wait_for(client.start(), options["startup_timeout"] + SLACK + 1)
+        await asyncio.wait_for(client.start(), options["startup_timeout"] + slack(plan) + 1)
         ok = True
     except errors.MCPStdioError:
         pass
     except asyncio.TimeoutError:
-        finding("start not bounded", f"start() did not end within {options['startup_timeout'] + SLACK + 1:g} s")
+        finding("start not bounded", f"start() did not end within {options['startup_timeout'] + slack(plan) + 1:g} s")
     except Exception as exc:
         finding("exception outside the tree", f"start() raised {type(exc).__name__}: {exc}")
     elapsed = loop.time() - started
-    if elapsed > options["startup_timeout"] + SLACK:
+    if elapsed > options["startup_timeout"] + slack(plan):
         finding("start not bounded", f"start() took {elapsed:.2f} s (startup_timeout {options['startup_timeout']})")
     if ok:
         outcomes = await _drive(plan, client, checks, finding,
@@ -376,7 +384,7 @@ async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any, exit
         if call.progress:
             kwargs["progress_callback"] = checks.progress(index)
         started = loop.time()
-        bound = call.timeout * call.rounds + plan.options["validation_timeout"] + SLACK
+        bound = call.timeout * call.rounds + plan.options["validation_timeout"] + slack(plan)
 
         def check_time() -> None:
             now = loop.time()
@@ -385,7 +393,7 @@ async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any, exit
                 finding("request not bounded", f"{call.api}{call.args!r:.80} took {elapsed:.2f} s "
                                                f"(timeout {call.timeout:g} s, bound {bound:.2f} s)")
             gone = exited_at()
-            if gone is not None and started < gone and now > gone + SLACK:
+            if gone is not None and started < gone and now > gone + slack(plan):
                 # "A closed connection fails every pending request at once" (STYLE.md).
                 finding("request outlived the connection", f"{call.api}{call.args!r:.80} ended "
                                                            f"{now - gone:.2f} s after the server exited")
@@ -424,7 +432,7 @@ async def _drive(plan: Plan, client: Any, checks: _Callbacks, finding: Any, exit
     cancellers = [loop.create_task(cancel_later(index, call.cancel_after)) for index, call in enumerate(plan.calls)
                   if call.cancel_after is not None]
     hard = max((c.at + c.timeout * c.rounds for c in plan.calls), default=0) + plan.options["validation_timeout"] \
-        + SLACK + 2
+        + slack(plan) + 2
     if not tasks:
         return {}
     finished, pending = await asyncio.wait(tasks + cancellers, timeout=hard)

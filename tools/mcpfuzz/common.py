@@ -145,11 +145,14 @@ class _Pause:
 class Monitor:
     """Watches the running loop (see the module docstring); ``findings`` collects.
 
+    ``max_lag=None`` records the loop's lag without judging it (the server target runs the
+    server in another process: the fuzzer's own loop is not under test).
+
     Use as ``async with Monitor() as monitor:``; set ``monitor.iteration`` as the target
     moves on, so that each finding names its iteration.
     """
 
-    def __init__(self, max_lag: float = MAX_LAG) -> None:
+    def __init__(self, max_lag: float | None = MAX_LAG) -> None:
         self.max_lag = max_lag
         self.findings: list[Finding] = []
         self.iteration = -1
@@ -224,7 +227,7 @@ class Monitor:
                 continue
             if lag > self.max_seen_lag:
                 self.max_seen_lag = lag
-            if lag > self.max_lag:
+            if self.max_lag is not None and lag > self.max_lag:
                 busy = time.thread_time() - cpu
                 if busy >= lag / 2 or lag > IDLE_STALL:
                     self.record("loop stall", f"the event loop was blocked for {lag * 1000:.0f} ms "

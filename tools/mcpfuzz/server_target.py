@@ -24,6 +24,7 @@ Checked (each failure is a :class:`~.common.Finding`):
 * the lifecycle holds: nothing but ``ping`` (and ``server/discover``) is served before a
   successful ``initialize``, a second ``initialize`` is refused, and a 2026-07-28 request
   for a method that version lacks is refused;
+* its resident memory stays under :data:`MAX_RSS`;
 * at the end of input it exits with status 0 within its shutdown grace, and its stderr
   has no Python traceback.
 """
@@ -57,6 +58,9 @@ ANSWER_BOUND = 5.0
 # Seconds the server may take to exit once its stdin is closed (its SHUTDOWN_GRACE is 2 s,
 # applied to running requests and then to unwritten answers).
 EXIT_BOUND = 7.0
+# Resident memory the server may use at the end of an iteration (its largest input is a
+# 2 MiB line; a bookkeeping that grows with what the client sends shows here).
+MAX_RSS = 200 * 2 ** 20
 
 CAPABILITIES = {"roots": {"listChanged": True}, "sampling": {}, "elicitation": {"form": {}, "url": {}},
                 "tasks": {"list": {}, "cancel": {}, "requests": {"sampling": {"createMessage": {}},
@@ -276,6 +280,19 @@ def make_plan(seed: int, iteration: int) -> Plan:
             huge = {"jsonrpc": "2.0", "id": maker.fresh_id(), "method": "tools/call",
                     "params": {"name": "echo", "arguments": {"text": "é" * 1_000_000}}}
             lines.append(dumps(huge).encode("utf-8", "surrogatepass"))
+        flood = rng.random()
+        if flood < 0.003:
+            # Cancellations of ids never sent: nothing may be kept for them (issue 11, item 17).
+            lines += [b'{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":%d}}'
+                      % (10 ** 9 + i) for i in range(20_000)]
+        elif flood < 0.01:
+            # More requests at once than the server handles (max_incoming, then refusals).
+            for _ in range(rng.choice((500, 3000))):
+                method = rng.choice(("ping", "tools/list", "tools/call"))
+                message: dict = {"jsonrpc": "2.0", "id": maker.fresh_id(), "method": method}
+                if method == "tools/call":
+                    message["params"] = {"name": "echo", "arguments": {"text": "x"}}
+                lines.append(dumps(message).encode("utf-8", "surrogatepass"))
         if plan.answer_policy == "never":
             lines += maker.cancel_asking()
         chunking = rng.choice(("whole", "lines", "cuts", "cuts", "bytes"))
@@ -324,6 +341,7 @@ class _Driver:
         self.server_requests: dict = {}  # their ids -> method
         self.initialized: list = []  # positions of the initialize requests that got a result
         self.outcomes: dict = {}  # answers to our requests: results and errors
+        self.exited: asyncio.Task | None = None  # the process's wait()
 
     def finding(self, kind: str, detail: str) -> None:
         self.findings.append(Finding(kind, detail, self.plan.iteration))
@@ -398,13 +416,16 @@ class _Driver:
         self.messages += 1
         try:
             await self.write(line + b"\n")
-            await asyncio.wait_for(future, SENTINEL_BOUND)
-        except asyncio.TimeoutError:
-            alive = self.process.returncode is None
-            self.finding("server wedged" if alive else "server died",
-                         f"no answer to the sentinel ping after batch {index} within {SENTINEL_BOUND:g} s"
-                         + ("" if alive else f" (exit status {self.process.returncode})"))
-            raise _Stop() from None
+            if self.exited is None:
+                self.exited = asyncio.get_running_loop().create_task(self.process.wait())
+            await asyncio.wait({future, self.exited}, timeout=SENTINEL_BOUND, return_when=asyncio.FIRST_COMPLETED)
+            if not future.done():
+                alive = self.process.returncode is None
+                self.finding("server wedged" if alive else "server died",
+                             f"no answer to the sentinel ping after batch {index} within {SENTINEL_BOUND:g} s"
+                             if alive else f"it exited (status {self.process.returncode}) before answering the "
+                                           f"sentinel ping after batch {index}")
+                raise _Stop()
         except (ConnectionError, BrokenPipeError):
             self.finding("server died", f"its stdin broke after batch {index} (exit status "
                                         f"{self.process.returncode})")
@@ -599,6 +620,18 @@ class _Driver:
                                                  f"answers, owed {expected.low}, within {ANSWER_BOUND:g} s")
 
 
+def _rss(pid: int) -> int | None:
+    """Return the resident memory of ``pid`` in bytes (Linux), or None."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 class _Stop(Exception):
     """The server is gone or wedged: end the iteration."""
 
@@ -623,6 +656,10 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = True
             await driver.send_batch(batch)
             await driver.sentinel(index)
         await driver.wait_answers()
+        rss = _rss(process.pid)
+        if rss is not None and rss > MAX_RSS:
+            driver.finding("memory", f"the server uses {rss / 2 ** 20:.0f} MiB of resident memory "
+                                     f"(bound {MAX_RSS / 2 ** 20:.0f} MiB)")
         process.stdin.close()
         try:
             returncode = await asyncio.wait_for(process.wait(), EXIT_BOUND)
@@ -643,6 +680,8 @@ async def run_iteration(plan: Plan, monitor: Monitor, *, subprocess: bool = True
             except ProcessLookupError:
                 pass
             await process.wait()
+        if driver.exited is not None and not driver.exited.done():
+            driver.exited.cancel()
         try:
             await asyncio.wait_for(asyncio.gather(*readers, return_exceptions=True), 5)
         except asyncio.TimeoutError:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from . import client_target, server_target
-from .common import Monitor
+from .common import MAX_LAG, Monitor
 
 __all__ = ["shrink"]
 
@@ -57,7 +57,7 @@ def _without(target: str, plan: Any, unit: tuple) -> Any:
 
 async def _run(target: str, plan: Any) -> dict:
     module = client_target if target == "client" else server_target
-    async with Monitor() as monitor:
+    async with Monitor(MAX_LAG if target == "client" else None) as monitor:
         monitor.iteration = plan.iteration
         outcome = await module.run_iteration(plan, monitor)
         outcome["findings"] = outcome["findings"] + monitor.findings
