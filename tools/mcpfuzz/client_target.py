@@ -3,27 +3,16 @@ mutated server messages.
 
 One iteration is one connection, planned from ``random.Random(f"client:{seed}:{i}")``:
 
-* a :class:`Plan`: the era (handshake, with a negotiated version, or 2026-07-28), the
-  client's options and callbacks, the requests the driver makes (``call_tool``,
-  ``list_tools``, ``read_resource``, ``get_prompt``, ``complete``, ``ping``, ``listen``,
-  tasks...) with short timeouts, some cancelled by the driver, and the frames the peer
-  sends: answers to the driver's requests (valid, with a field of the wrong type, with a
-  broken envelope, twice, with an id of another type), notifications of every kind
-  (progress, message, cancelled, list_changed, resources/updated,
-  subscriptions/acknowledged, elicitation/complete, tasks/status, unknown ones, each valid
-  or mutated, with ``_meta`` of every type), requests of the server (ping, sampling,
-  elicitation, roots, tasks/*) with ids of every JSON type, input_required rounds with
-  mutated input requests, batches, non-standard JSON and junk lines, several messages per
-  chunk, and chunks cut anywhere (down to one byte at a time);
-* the peer (:class:`Peer`) sends the frames, resolving the references a plan cannot know
-  (the ids the client chose, its progress tokens, its subscriptions, the tasks it
-  created), then answers every request still unanswered with a valid result, so that the
-  iteration ends soon (unless the plan leaves some unanswered, to test the timeouts);
-* the driver (:func:`run_iteration`) runs the requests concurrently and checks the
-  promises listed in :func:`run_iteration`.
+* its :class:`~.client_plan.Plan` (:mod:`.client_plan`): the era, the client's options and
+  callbacks, the requests the driver makes, the frames the peer sends;
+* the peer (:class:`~.client_peer.Peer`) sends the frames, resolving what a plan cannot
+  know, then answers what is still unanswered, and checks what the client writes;
+* the driver (:func:`run_iteration`, here) makes the requests concurrently, with the
+  callbacks of :class:`_Callbacks`, and checks the promises listed in its docstring.
 
-The peer runs in memory (``tests/memory.py``) or, with ``subprocess=True``, in a child
-process (``tools/mcpfuzz/scripted_server.py SEED ITERATION``) that makes the same plan.
+The peer runs in memory (``tests/memory.py``, through :class:`MemoryIO`) or, with
+``subprocess=True``, in a child process (``tools/mcpfuzz/scripted_server.py SEED
+ITERATION``) that makes the same plan.
 """
 
 from __future__ import annotations
@@ -53,7 +42,6 @@ SLACK_PER_MESSAGE = 0.001
 def slack(plan: Plan) -> float:
     """Return how far the iteration's requests may overrun their bounds."""
     return SLACK + SLACK_PER_MESSAGE * plan.count()
-
 
 
 class MemoryIO:
