@@ -7,7 +7,7 @@
   (in memory, or a child process: :mod:`.scripted_server`) that sends mutated server
   messages; its plans are in :mod:`.client_plan`, its peer in :mod:`.client_peer`.
 * :mod:`.server_target`: the reference server, as a child process, fed mutated client
-  messages.
+  messages; its plans are in :mod:`.server_plan`.
 * :mod:`.common`: findings, the loop-lag ticker, the log and exception recorders, JSON
   read the way mcp_stdio documents it reads it.
 * :mod:`.shrink`: the smallest plan that still fails the same way.
