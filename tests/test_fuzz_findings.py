@@ -304,6 +304,20 @@ def test_c8_call_tool_with_a_hostile_output_schema_ends_soon_with_an_mcp_stdio_e
     assert float(lines[-1].split()[1]) < 1.5  # validation_timeout 0.5 s, and some slack
 
 
+@pytest.mark.xfail(strict=True, reason="S2 (C7 in the server): RecursionError escapes jsonrpc.parse into the "
+                                       "stdin protocol's data_received, which closes stdin: the server stops serving")
+def test_s2_one_deeply_nested_line_does_not_stop_the_server(no_leaks):
+    # fuzz: --target server --seed 102 --iteration 26 (seen with S1 patched away)
+    import mcp_stdio
+
+    deep = b'{"jsonrpc":"2.0","method":"notifications/x","params":{"a":' + b"[" * 600 + b'"\\ud800"' + b"]" * 600 \
+        + b"}}\n"
+    process = subprocess.run(mcp_stdio.reference_server_command(), input=b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n'
+                             + deep + b'{"jsonrpc":"2.0","id":2,"method":"ping"}\n', capture_output=True, timeout=30)
+    assert [json.loads(line)["id"] for line in process.stdout.splitlines()] == [1, 2]
+    assert b"Traceback" not in process.stderr
+
+
 @pytest.mark.xfail(strict=True, reason="S1: Endpoint._request calls _refuse(message, *error, events): the "
                                        "refusal's data lands in the events parameter")
 @pytest.mark.parametrize("meta", [

@@ -31,7 +31,8 @@ CLIENT_BUGS = (
 )
 SERVER_BUGS = (
     "S1 Endpoint._request passes the refusal's data where _refuse expects events (a 2026-07-28 request "
-    "with an unsupported protocolVersion or no clientCapabilities gets no answer, or one with the wrong data)"
+    "with an unsupported protocolVersion or no clientCapabilities gets no answer, or one with the wrong data); "
+    "S2 (C7) one deeply nested line with a surrogate escape stops the server reading"
 )
 
 

@@ -10,7 +10,7 @@ them), and keeps the accounts of what the server owes.
 Checked (each failure is a :class:`~.common.Finding`):
 
 * the process never dies while it has input, and answers a sentinel ``ping`` within
-  :data:`SENTINEL_BOUND` after each batch;
+  :data:`SENTINEL_BOUND` (plus :data:`BOUND_PER_CHUNK` per write) after each batch;
 * every well-formed request with a usable id gets exactly one answer, and any other
   request with a usable id at most one (zero allowed when it was cancelled, or is a
   ``subscriptions/listen`` stream); no answer names an id that was never asked; all come
@@ -43,6 +43,10 @@ __all__ = ["Plan", "make_plan", "run_iteration", "SENTINEL_BOUND", "ANSWER_BOUND
 # Seconds the server may take to answer the sentinel ping after a batch (it answers ping
 # itself, in the reader: any delay is a stalled loop or a wedged server).
 SENTINEL_BOUND = 3.0
+# Seconds added to both bounds per chunk the batch was written in: a batch written one byte
+# at a time costs the server one pipe read per byte (about 2 ms each on a slow machine, in
+# asyncio's read path; the sans-I/O core takes 2 us per byte).
+BOUND_PER_CHUNK = 0.005
 # Seconds every request may take to be answered once the last batch was written (the
 # slowest tool the plans call sleeps 0.2 s).
 ANSWER_BOUND = 5.0
@@ -91,6 +95,8 @@ class _Driver:
         self.initialized: list = []  # positions of the initialize requests that got a result
         self.outcomes: dict = {}  # answers to our requests: results and errors
         self.exited: asyncio.Task | None = None  # the process's wait()
+        self.chunks = 0  # chunks the last batch was written in
+        self.all_chunks = 0
 
     def finding(self, kind: str, detail: str) -> None:
         self.findings.append(Finding(kind, detail, self.plan.iteration))
@@ -152,6 +158,8 @@ class _Driver:
             chunks = [blob[a:b] for a, b in zip(points, points[1:]) if b > a]
         else:
             chunks = [blob]
+        self.chunks = len(chunks)
+        self.all_chunks += len(chunks)
         for chunk in chunks:
             await self.write(chunk)
 
@@ -167,11 +175,12 @@ class _Driver:
             await self.write(line + b"\n")
             if self.exited is None:
                 self.exited = asyncio.get_running_loop().create_task(self.process.wait())
-            await asyncio.wait({future, self.exited}, timeout=SENTINEL_BOUND, return_when=asyncio.FIRST_COMPLETED)
+            bound = SENTINEL_BOUND + BOUND_PER_CHUNK * self.chunks
+            await asyncio.wait({future, self.exited}, timeout=bound, return_when=asyncio.FIRST_COMPLETED)
             if not future.done():
                 alive = self.process.returncode is None
                 self.finding("server wedged" if alive else "server died",
-                             f"no answer to the sentinel ping after batch {index} within {SENTINEL_BOUND:g} s"
+                             f"no answer to the sentinel ping after batch {index} within {bound:g} s"
                              if alive else f"it exited (status {self.process.returncode}) before answering the "
                                            f"sentinel ping after batch {index}")
                 raise _Stop()
@@ -360,13 +369,14 @@ class _Driver:
 
     async def wait_answers(self) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + ANSWER_BOUND
+        bound = ANSWER_BOUND + BOUND_PER_CHUNK * self.all_chunks
+        deadline = loop.time() + bound
         while self.missing() and loop.time() < deadline and self.process.returncode is None:
             await asyncio.sleep(0.02)
         for key, expected in self.missing():
             methods = sorted({str(request[0]) for request in expected.requests})
             self.finding("request not answered", f"id {key[1]!r} ({', '.join(methods)}) got {expected.answers} "
-                                                 f"answers, owed {expected.low}, within {ANSWER_BOUND:g} s")
+                                                 f"answers, owed {expected.low}, within {bound:g} s")
 
 
 def _rss(pid: int) -> int | None:
