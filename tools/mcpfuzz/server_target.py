@@ -203,7 +203,12 @@ class _Driver:
                 return
             if len(self.received) < 300:
                 self.received.append(line)
-            await self.on_line(line.rstrip(b"\n"))
+            try:
+                await self.on_line(line.rstrip(b"\n"))
+            except Exception:  # the fuzzer's own bug: say so, and keep reading
+                import traceback
+
+                self.finding("fuzzer error", traceback.format_exc())
 
     async def read_stderr(self) -> None:
         reader = self.process.stderr
@@ -270,6 +275,8 @@ class _Driver:
             return
         problems_seen = []
         for method, params, version, position in expected.requests:
+            if type(method) is not str:
+                continue  # refused for that: only an error could answer it
             if version is None:
                 version = self.negotiated if self.initialize_positions and \
                     self.initialize_positions[0] < position else None
@@ -337,7 +344,9 @@ class _Driver:
             value: Any = {"jsonrpc": "2.0", "id": request.id, "error": {"code": -32603, "message": "fuzz"}}
         else:
             if method in ("sampling/createMessage", "elicitation/create") and "task" in params:
-                result: Any = schemas.result(rng, method, task=True)
+                # Tasks exist in 2025-11-25 only; a server may still ask for one in another
+                # version when the client declared the capability.
+                result: Any = Schemas("2025-11-25").result(rng, method, task=True)
             elif method == "sampling/createMessage":
                 result = {"role": "assistant", "content": {"type": "text", "text": "fuzz"}, "model": "fuzz"}
             elif method == "elicitation/create":
