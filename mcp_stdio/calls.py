@@ -78,7 +78,7 @@ class Calls:
     """
 
     __slots__ = ("_loop", "_session", "_send", "_discard", "_dispatcher", "_deadlines", "_progress", "_drained",
-                 "_suffixes", "sent", "failed", "timed_out", "last_error", "trace")
+                 "_suffixes", "_queued", "sent", "failed", "timed_out", "last_error", "trace")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, session: Endpoint, send: Send,
                  discard: Callable[[Any], bool], dispatcher: Dispatcher) -> None:
@@ -91,6 +91,8 @@ class Calls:
         self._progress: dict[Any, _Progress] | None = None
         self._drained: asyncio.Future | None = None
         self._suffixes: dict[str, bytes] = {}  # reason -> pre-encoded end of a cancellation
+        # Answers waiting behind notification callbacks: id -> (future, outcome, is an error).
+        self._queued: dict[Any, tuple[asyncio.Future, Any, bool]] | None = None
         self.sent = 0
         self.failed = 0
         self.timed_out = 0
@@ -145,11 +147,7 @@ class Calls:
                 self._progress = {}
             self._progress[msg_id] = progress
         elif timeout:
-            deadlines = self._deadlines
-            if deadlines is None:
-                deadlines = self._deadlines = Deadlines(loop, self._expire, session.is_pending,
-                                                        lambda: session.pending_count)
-            deadlines.add(msg_id, timeout)
+            (self._deadlines or self._new_deadlines()).add(msg_id, timeout)
         if self.trace:
             logger.debug("> %s", data[:1000])
         try:
@@ -173,12 +171,7 @@ class Calls:
         msg_id, data = self._session.send_request(method, params, future)
         self.sent += 1
         if timeout:
-            deadlines = self._deadlines
-            if deadlines is None:
-                session = self._session
-                deadlines = self._deadlines = Deadlines(self._loop, self._expire, session.is_pending,
-                                                        lambda: session.pending_count)
-            deadlines.add(msg_id, timeout)
+            (self._deadlines or self._new_deadlines()).add(msg_id, timeout)
         if self.trace:
             logger.debug("> %s", data[:1000])
         if not self._send(data, msg_id):
@@ -205,6 +198,26 @@ class Calls:
             self._session.forget(msg_id)
             future.set_exception(LocalProtocolError(f"cannot send {method}: the connection is closed"))
         return msg_id, future
+
+    def answered(self, msg_id: Any, future: asyncio.Future, outcome: Any, failed: bool) -> None:
+        """Deliver an answer after the notification callbacks queued before it, but never
+        after its request's deadline.
+
+        The order of delivery (an answer after the notifications that came before it) holds
+        while the callbacks keep up; when they are so far behind that the request's timeout
+        passes, the answer is delivered then, ahead of them: a timeout bounds the wait for
+        the answer, and the answer is never lost.
+        """
+        if not self._dispatcher.busy and self._drained is None:
+            if failed:
+                self.reject(future, outcome)
+            else:
+                self.resolve(future, outcome)
+            return
+        if self._queued is None:
+            self._queued = {}
+        self._queued[msg_id] = (future, outcome, failed)
+        self._dispatcher.then(self._deliver_queued, msg_id)
 
     def resolve(self, future: asyncio.Future, result: Any) -> None:
         """Deliver a result to its caller."""
@@ -251,10 +264,13 @@ class Calls:
         self._check_drained()
 
     def fail_all(self, make_error: Callable[[], BaseException]) -> None:
-        """Fail every pending request (the connection is gone or closing)."""
+        """Fail every pending request (the connection is gone or closing); the answers that
+        wait behind notification callbacks are delivered now."""
         for _msg_id, _method, token in self._session.take_pending():
             if token is not None and not token.done():
                 self.reject(token, make_error())
+        for msg_id in list(self._queued or ()):
+            self._deliver_queued(msg_id)
         if self._deadlines is not None:
             self._deadlines.clear()
         self._check_drained()
@@ -273,6 +289,26 @@ class Calls:
 
     # Private methods
 
+    def _new_deadlines(self) -> Deadlines:
+        session = self._session
+        self._deadlines = Deadlines(self._loop, self._expire, self._waiting,
+                                    lambda: session.pending_count + len(self._queued or ()))
+        return self._deadlines
+
+    def _waiting(self, msg_id: Any) -> bool:
+        """Whether a request still waits: for its answer, or for its queued answer's delivery."""
+        return self._session.is_pending(msg_id) or (self._queued is not None and msg_id in self._queued)
+
+    def _deliver_queued(self, msg_id: Any) -> None:
+        entry = self._queued.pop(msg_id, None) if self._queued else None
+        if entry is None:
+            return  # delivered already, at its deadline
+        future, outcome, failed = entry
+        if failed:
+            self.reject(future, outcome)
+        else:
+            self.resolve(future, outcome)
+
     def _check_drained(self) -> None:
         drained = self._drained
         if drained is not None and not drained.done() and not self._session.pending_count:
@@ -290,6 +326,9 @@ class Calls:
         session = self._session
         cancels: list[bytes] = []
         for msg_id, timeout in expired:
+            if self._queued and msg_id in self._queued:
+                self._deliver_queued(msg_id)  # answered, but behind slow callbacks: now
+                continue
             method = session.pending_method(msg_id)
             if method is None:
                 continue

@@ -181,7 +181,7 @@ class Connection:
                 if kind is ResultReceived:
                     answer: ResultReceived = event  # type: ignore[assignment]
                     if dispatcher.busy or calls._drained is not None:  # type: ignore[union-attr]
-                        dispatcher.then(calls.resolve, answer.token, answer.result)  # type: ignore[union-attr]
+                        calls.answered(answer.id, answer.token, answer.result, False)  # type: ignore[union-attr]
                     else:
                         future = answer.token
                         if not future.done():
@@ -199,7 +199,7 @@ class Connection:
 
     def _on_failed_answer(self, event: ErrorReceived | AnswerRejected) -> None:
         client = self.client
-        client._dispatcher.then(client._calls.reject, event.token, event.error)  # type: ignore[union-attr]
+        client._calls.answered(event.id, event.token, event.error, True)  # type: ignore[union-attr]
 
     def _on_progress(self, event: ProgressReceived) -> None:
         self.client._calls.progress(event)  # type: ignore[union-attr]

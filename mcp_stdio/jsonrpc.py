@@ -235,7 +235,10 @@ def parse(line: bytes | bytearray) -> Parsed:
     except RecursionError:
         return InvalidMessage("not valid JSON (nested too deeply)", text, code=-32700)
     if "\\u" in text and _SURROGATE_ESCAPE.search(text):
-        obj = _scrub(obj)
+        try:
+            obj = _scrub(obj)
+        except RecursionError:  # the decoder's depth, where _scrub's frames are deeper
+            return InvalidMessage("not valid JSON (nested too deeply)", text, code=-32700)
     kind = type(obj)
     if kind is dict:
         return classify(obj, text)

@@ -59,7 +59,7 @@ from .events import (
     UnexpectedAnswer,
 )
 from .framing import DEFAULT_MAX_MESSAGE_SIZE, LineFramer, Oversized
-from .lifecycle import MODERN_VERSIONS, State
+from .lifecycle import HANDSHAKE_VERSIONS, MODERN_VERSIONS, State
 
 TYPE_CHECKING = False  # typing is not imported at run time: the server must start fast
 if TYPE_CHECKING:
@@ -359,8 +359,10 @@ class Endpoint:
 
     def _result_problems(self, method: str, result: Any, task: bool) -> list[str]:
         version = self.version
-        if version is None or shapes.method_info(version, method) is None:
-            return []  # an extension's method: any JSON value
+        if version is None:
+            return []
+        # An extension's method is checked against the generic Result: an object (MCP's
+        # JSONRPCResultResponse has "result": Result), with a valid resultType in 2026-07-28.
         return shapes.check_result(version, method, result, task=task)
 
     # Private methods: the checks at the boundary
@@ -486,12 +488,13 @@ class Endpoint:
     def _notification(self, message: Notification, events: list) -> None:
         method = message.method
         params = message.params if message.params is not None else {}
-        version = self.version
-        if version is not None:
-            problems = shapes.check_params(version, method, message.params, sender=_PEER[self.role])
-            if problems:
-                events.append(MessageRejected(f"{method}: " + "; ".join(problems), method))
-                return
+        # Before a version is agreed (a notification in the chunk of the handshake's answer),
+        # the newest handshake-era version's shapes apply: nothing unchecked reaches a caller.
+        version = self.version or HANDSHAKE_VERSIONS[0]
+        problems = shapes.check_params(version, method, message.params, sender=_PEER[self.role])
+        if problems:
+            events.append(MessageRejected(f"{method}: " + "; ".join(problems), method))
+            return
         if method == "notifications/cancelled":
             self._cancelled(params, events)
         elif method == "notifications/progress":

@@ -350,7 +350,8 @@ def _check_input_required(loaded: _Version, result: dict) -> list[str]:
             vague = [problem for problem in found if problem.startswith(where + ": ")]
             if not vague or type(request) is not dict:
                 continue
-            info = loaded.methods.get(request.get("method"))  # type: ignore[arg-type]
+            method = request.get("method")
+            info = loaded.methods.get(method) if type(method) is str else None
             if info is not None and info.kind == "input":
                 precise = [where + problem[1:] for problem in loaded.errors(f"#/$defs/{info.definition}", request)]
             else:

@@ -162,7 +162,10 @@ class Listeners:
         if not self._by_id:
             return
         meta = params.get("_meta")
-        subscription = self._by_id.get(meta.get(modern.SUBSCRIPTION_ID)) if meta else None
+        if type(meta) is not dict:
+            return  # an extension's notification: its _meta is not checked, and may be anything
+        subscription_id = meta.get(modern.SUBSCRIPTION_ID)
+        subscription = self._by_id.get(subscription_id) if type(subscription_id) in (int, str) else None
         if subscription is not None:
             subscription.received(method, params)
 

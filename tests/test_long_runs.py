@@ -15,17 +15,8 @@ from .helpers import ROOT
 
 BROKEN_REFERENCE = ROOT / "tests" / "fuzz_peers" / "broken_reference.py"
 
-# The bugs the client fuzzer finds in the current core (tools/fuzz.py's report names each
-# with a seed and an iteration; tests/test_fuzz_findings.py has one minimal reproducer each).
-# The server fuzzer's short runs find nothing; its one open finding (S2) is rare.
-CLIENT_BUGS = (
-    "C2 notifications before the version is known reach the callbacks unchecked; "
-    "C3 subscriptions.Listeners.received raises on a non-object _meta or an unhashable subscriptionId; "
-    "C4 rounds.modern_request: a non-object result of an extension method raises AttributeError; "
-    "C6 shapes._check_input_required raises TypeError on an unhashable inputRequests method; "
-    "C7 jsonrpc._scrub recurses without a bound: RecursionError escapes parse and the client's data callback; "
-    "C10 an answer queued behind slow notification callbacks is no longer under its request's timeout"
-)
+# What the fuzzers found (tools/fuzz.py's report names each with a seed and an iteration)
+# is fixed; tests/test_fuzz_findings.py keeps one minimal reproducer each.
 
 
 def load_tool(name: str):
@@ -45,7 +36,6 @@ def fuzz():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=CLIENT_BUGS)
 @pytest.mark.parametrize("seed", [1, 3, 5])
 def test_client_fuzzer_short_run_finds_nothing(fuzz, seed):
     report = fuzz.run("client", seed, iterations=range(25))

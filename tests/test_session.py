@@ -10,6 +10,7 @@ import pytest
 from mcp_stdio.client_session import ClientSession
 from mcp_stdio.errors import LocalProtocolError, RemoteError, UnsupportedProtocolVersion
 from mcp_stdio.events import (
+    AnswerRejected,
     ErrorReceived,
     HandshakeComplete,
     HandshakeFailed,
@@ -126,16 +127,21 @@ def test_unknown_duplicate_wrong_type_and_late_answers_are_never_delivered():
     first, _ = session.send_request("a", None, token="A")
     second, _ = session.send_request("b", None, token="B")
     events = session.receive_data(
-        answer(9999, 1) + answer(str(first), 1) + answer(first, "ok") + answer(first, "dup") + answer(True, 1))
+        answer(9999, {}) + answer(str(first), {}) + answer(first, {"v": "ok"}) + answer(first, {"v": "dup"})
+        + answer(True, {}))
     assert [type(e) for e in events] == [UnexpectedAnswer, UnexpectedAnswer, ResultReceived, UnexpectedAnswer,
                                          MessageRejected]
     assert "never used" in events[0].reason
     assert "is a string but our request ids are integers" in events[1].reason
     assert "not pending" in events[3].reason
+    # An MCP result is an object (JSONRPCResultResponse: "result": Result), an extension's too.
+    third, _ = session.send_request("c", None, token="C")
+    [rejected] = session.receive_data(answer(third, "not an object"))
+    assert isinstance(rejected, AnswerRejected) and "is not of type object" in str(rejected.error)
     cancel = session.cancel(second, "changed my mind")
     assert json.loads(cancel) == {"jsonrpc": "2.0", "method": "notifications/cancelled",
                                   "params": {"requestId": second, "reason": "changed my mind"}}
-    [late] = session.receive_data(answer(second, "late"))
+    [late] = session.receive_data(answer(second, {"v": "late"}))
     assert isinstance(late, UnexpectedAnswer)
 
 
