@@ -179,6 +179,9 @@ class Endpoint:
         if not task and params and "task" in params and self.version is not None:
             info = shapes.method_info(self.version, method)
             task = info is not None and info.task
+            if info is not None and not task:
+                # Tasks (basic/utilities/tasks) exist in 2025-11-25 only, for some methods.
+                raise LocalProtocolError(f"{method} cannot be task-augmented in protocol {self.version}")
         msg_id = self._next_id
         if progress:
             params = dict(params) if params else {}

@@ -464,3 +464,17 @@ def test_a_finished_task_past_its_ttl_is_unknown_to_every_read():
             read(old)
     # A working task is kept past its ttl (the receiver may delete it only once it is done).
     assert [task["taskId"] for task in store.list()] == [working, fresh]
+
+
+def test_a_task_augmented_request_is_refused_in_a_version_without_tasks():
+    server = server_session()
+    server.receive_data(line({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "clientInfo": INFO,
+        "capabilities": {"sampling": {}, "tasks": {"requests": {"sampling": {"createMessage": {}}}}}}}))
+    server.receive_data(line({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    assert server.version == "2024-11-05"
+    params = {"messages": [], "maxTokens": 1, "task": {"ttl": 1000}}
+    with pytest.raises(LocalProtocolError, match="cannot be task-augmented in protocol 2024-11-05"):
+        server.send_request("sampling/createMessage", params)
+    del params["task"]
+    server.send_request("sampling/createMessage", params)  # the same request without a task goes

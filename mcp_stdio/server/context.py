@@ -70,7 +70,10 @@ class Context:
         return self._connection.session.client_capabilities_of(self._params)
 
     def supports(self, capability: str) -> bool:
-        """Return whether the client declared ``capability`` (dotted: ``roots.listChanged``)."""
+        """Return whether the client declared ``capability`` (dotted: ``roots.listChanged``)
+        in a version that has it: ``tasks...`` only in 2025-11-25, the one version with tasks."""
+        if capability.startswith("tasks") and self.version != "2025-11-25":
+            return False
         return lifecycle.declares(self.client_capabilities, capability)
 
     def is_cancelled(self) -> bool:
