@@ -69,7 +69,7 @@ from .errors import (
     StartError,
 )
 from .lifecycle import State
-from .options import DEFAULT_TIMEOUT
+from .options import DEFAULT_CLOSE_TIMEOUT, DEFAULT_STARTUP_TIMEOUT, DEFAULT_TIMEOUT
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -166,8 +166,10 @@ class Pool:
         self._options = options
         self.callbacks = Callbacks(**{key: options.pop(key) for key in list(options) if key in _CALLBACK_OPTIONS})
         self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        self.startup_timeout = options.get("startup_timeout", DEFAULT_STARTUP_TIMEOUT)  # of each member
+        self.close_timeout = options.get("close_timeout", DEFAULT_CLOSE_TIMEOUT)  # of each, closed in parallel
         self.members: list[_Member] = []
-        self._starting = 0
+        self._starting: set[_Member] = set()  # members being started (not yet in members)
         self._line: collections.deque[Agent] = collections.deque()  # agents whose requests wait, in turn
         self._schemas: dict[str, Any] = {}
         self._subscribed: dict[str, tuple[_Member, collections.Counter]] = {}  # uri -> (member, agent counts)
@@ -247,7 +249,7 @@ class Pool:
         """Return the pool's counters: members, agents, requests in flight and waiting."""
         ready = self._ready()
         return {
-            "members": len(self.members), "ready": len(ready), "starting": self._starting, "pids": self.pids,
+            "members": len(self.members), "ready": len(ready), "starting": len(self._starting), "pids": self.pids,
             "agents": len(self._agents), "in_flight": sum(m.in_flight for m in self.members),
             "waiting": sum(len(agent._waiting) for agent in self._line), "replaced": self.replaced,
             "retried": self.retried,
@@ -267,11 +269,11 @@ class Pool:
         if "roots" in self.declare or self.callbacks.roots is not None or self.callbacks.list_roots is not None:
             options["list_roots_callback"] = _agent_roots
         member = _Member(self, self.command, **options)
-        self._starting += 1
+        self._starting.add(member)
         try:
             await member.start()
         finally:
-            self._starting -= 1
+            self._starting.discard(member)
         member.idle_since = asyncio.get_running_loop().time()
         if self._closing:
             await member.close()
@@ -297,7 +299,7 @@ class Pool:
         if member in self.members:
             self.members.remove(member)
             self._spawn(member.close())
-            if not self._closing and len(self.members) + self._starting < max(self.min_size, 1):
+            if not self._closing and len(self.members) + len(self._starting) < max(self.min_size, 1):
                 self._spawn(self._replace())
 
     def _spawn(self, coro: Any) -> asyncio.Task:
@@ -319,7 +321,7 @@ class Pool:
         return best
 
     def _grow(self) -> None:
-        if len(self.members) + self._starting < self.max_size and not self._closing and not self._starting:
+        if len(self.members) + len(self._starting) < self.max_size and not self._closing and not self._starting:
             self._spawn(self._new_member())
 
     def _shrink_later(self) -> None:
