@@ -53,6 +53,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import sys
+import types
 
 from . import lifecycle
 from .api import DEFAULT, ProtocolMethods
@@ -646,3 +648,19 @@ class Agent(ProtocolMethods):
             self._waiting.remove(turn)
         except ValueError:
             pass
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`pool`.
+
+    ``mcp_stdio.pool`` names two things: the function (a lazy attribute of the package) and
+    this submodule, which the import system sets on the package as soon as anything imports
+    it (``from mcp_stdio.pool import Agent``, or :mod:`mcp_stdio.sync`). Whichever the
+    package holds, ``mcp_stdio.pool(command, ...)`` works.
+    """
+
+    def __call__(self, command: list[str], *, size: int = DEFAULT_POOL_SIZE, **options: Any) -> Pool:
+        return pool(command, size=size, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

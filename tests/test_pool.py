@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 import mcp_stdio
 from mcp_stdio import ClientClosedError, RemoteError, ServerExited
 
-from .helpers import CHILD_ENV, REFERENCE, run
+from .helpers import CHILD_ENV, REFERENCE, ROOT, run
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -232,3 +233,13 @@ def test_idempotent_requests_are_retried_on_another_member():
 
 def test_no_python_module_outside_the_pool_is_needed_for_agents():
     assert sys.modules["mcp_stdio.pool"].Agent.__doc__
+
+
+@pytest.mark.parametrize("first", ["from mcp_stdio.pool import Agent", "import mcp_stdio.sync"])
+def test_mcp_stdio_pool_is_callable_whatever_was_imported_first(first):
+    # Importing the submodule sets mcp_stdio.pool to the module, over the lazy function.
+    code = f"{first}\nimport mcp_stdio\nprint(type(mcp_stdio.pool(['server'], size=3)).__name__, " \
+           "mcp_stdio.pool.Pool.__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["Pool", "Pool"]
