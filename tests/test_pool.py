@@ -12,9 +12,11 @@ import sys
 import pytest
 
 import mcp_stdio
-from mcp_stdio import ClientClosedError, RemoteError, ServerExited
+from mcp_stdio import ClientClosedError, RemoteError, RequestTimeout, ServerExited
+from mcp_stdio.pool import _Member
 
 from .helpers import CHILD_ENV, REFERENCE, ROOT, run
+from .recording import SENT, RecordingTransport, clear, received_messages
 
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
@@ -243,3 +245,108 @@ def test_mcp_stdio_pool_is_callable_whatever_was_imported_first(first):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["Pool", "Pool"]
+
+
+async def until(predicate, timeout: float = 15.0) -> bool:
+    """Poll ``predicate`` on the loop until it is true or ``timeout`` passes; return its last value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate() and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    return bool(predicate())
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+def test_progress_reaches_only_the_agent_whose_request_it_is(protocol):
+    seen: dict = {"a": [], "b": []}
+
+    async def main():
+        async with reference_pool(protocol, size=1) as pool:  # one member: the tokens share its namespace
+            a, b, quiet = pool.session(), pool.session(), pool.session()
+            results = await asyncio.gather(
+                a.call_tool("sleep", {"seconds": 0.3}, progress_callback=lambda p, t, m: seen["a"].append((p, t))),
+                b.call_tool("sleep", {"seconds": 0.5}, progress_callback=lambda p, t, m: seen["b"].append((p, t))),
+                quiet.call_tool("sleep", {"seconds": 0.4}))
+            assert [mcp_stdio.tool_text(r) for r in results] == ["slept"] * 3
+
+    run(main())
+    # Each callback saw its own request's progress only (the totals tell them apart), rising.
+    assert seen["a"] and {total for _, total in seen["a"]} == {0.3}
+    assert seen["b"] and {total for _, total in seen["b"]} == {0.5}
+    for notes in seen.values():
+        assert [p for p, _ in notes] == sorted({p for p, _ in notes})
+
+
+def test_the_pool_grows_while_requests_wait_and_shrinks_back_when_idle():
+    async def main():
+        async with reference_pool("handshake", size=1, max_size=3, max_in_flight=1, idle_timeout=0.5) as pool:
+            agent = pool.session()
+            sleepers = [asyncio.ensure_future(agent.call_tool("sleep", {"seconds": 1})) for _ in range(6)]
+            await asyncio.sleep(0)
+            assert pool.stats()["waiting"] == 5 and len(pool.pids) == 1
+            assert await until(lambda: len(pool.pids) == 3), pool.stats()
+            assert pool.stats()["members"] == 3  # never beyond max_size
+            assert [mcp_stdio.tool_text(r) for r in await asyncio.gather(*sleepers)] == ["slept"] * 6
+            grown = set(pool.pids)
+            assert await until(lambda: len(pool.pids) == 1), pool.stats()
+            assert pool.stats()["members"] == 1 and set(pool.pids) < grown
+            assert mcp_stdio.tool_text(await agent.call_tool("echo", {"text": "still"})) == "still"
+
+    run(main())
+
+
+def test_listen_streams_are_per_agent():
+    async def main():
+        async with reference_pool("2026-07-28", size=1) as pool:  # one process: its items are its own
+            first, second, writer = pool.session(), pool.session(), pool.session()
+            mine = await first.listen(resource_uris=["reference://items/1"])
+            theirs = await second.listen(resource_uris=["reference://items/1"])
+            assert mine.request_id != theirs.request_id
+            await writer.call_tool("touch", {"item": "1"})
+            for stream in (mine, theirs):
+                note = await asyncio.wait_for(stream.__anext__(), 10)
+                assert note["method"] == "notifications/resources/updated"
+                assert note["params"]["uri"] == "reference://items/1"
+            await mine.close()
+            await writer.call_tool("touch", {"item": "1"})
+            note = await asyncio.wait_for(theirs.__anext__(), 10)
+            assert note["params"]["uri"] == "reference://items/1" and not theirs.closed
+            with pytest.raises(StopAsyncIteration):
+                await mine.__anext__()
+            await second.close()  # an agent's close ends its streams
+            assert theirs.closed
+
+    run(main())
+
+
+@pytest.mark.parametrize("protocol", ERAS)
+def test_an_agents_timeout_cancels_its_request_at_the_member(protocol, monkeypatch):
+    monkeypatch.setattr(_Member, "_transport_class", RecordingTransport)
+    clear()
+
+    async def main():
+        async with reference_pool(protocol, size=1, max_in_flight=1) as pool:
+            agent, other = pool.session(), pool.session()
+            loop = asyncio.get_running_loop()
+            with pytest.raises(RequestTimeout):
+                await agent.call_tool("sleep", {"seconds": 0.8}, timeout=0.2)
+            timed_out = loop.time()
+            [call] = [m for m in SENT if m.get("method") == "tools/call"]
+            cancels = [m["params"]["requestId"] for m in SENT if m.get("method") == "notifications/cancelled"]
+            assert cancels == [call["id"]]
+            # A request that times out while it waits for room never reaches the member.
+            blocker = asyncio.ensure_future(other.call_tool("sleep", {"seconds": 0.3}))
+            await asyncio.sleep(0.05)
+            with pytest.raises(RequestTimeout):
+                await agent.call_tool("echo", {"text": "late"}, timeout=0.1)
+            assert mcp_stdio.tool_text(await blocker) == "slept"
+            # The server stopped the cancelled work: its answer, due 0.8 s after the call,
+            # never comes.
+            await asyncio.sleep(max(0.0, timed_out + 0.8 - loop.time()) + 0.2)
+            assert mcp_stdio.tool_text(await other.call_tool("echo", {"text": "after"})) == "after"
+            assert [m for m in received_messages() if m.get("id") == call["id"]] == []
+            assert not [m for m in SENT if m.get("method") == "tools/call" and m["params"]["name"] == "echo"
+                        and m["params"]["arguments"]["text"] == "late"]
+            assert pool.stats()["in_flight"] == 0
+
+    run(main())
