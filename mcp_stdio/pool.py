@@ -172,6 +172,7 @@ class Pool:
         self.close_timeout = options.get("close_timeout", DEFAULT_CLOSE_TIMEOUT)  # of each, closed in parallel
         self.members: list[_Member] = []
         self._starting: set[_Member] = set()  # members being started (not yet in members)
+        self._retired: set[_Member] = set()  # members out of service, being closed
         self._line: collections.deque[Agent] = collections.deque()  # agents whose requests wait, in turn
         self._schemas: dict[str, Any] = {}
         self._subscribed: dict[str, tuple[_Member, collections.Counter]] = {}  # uri -> (member, agent counts)
@@ -240,8 +241,11 @@ class Pool:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.gather(*(member.close() for member in self.members), return_exceptions=True)
+        # Members retired before (idle, or dead) are waited for too: cancelling the task that
+        # closed one does not stop its close, which would go on after ours and leave its pipes.
+        await asyncio.gather(*(member.close() for member in [*self.members, *self._retired]), return_exceptions=True)
         self.members = []
+        self._retired.clear()
 
     async def set_logging_level(self, level: str) -> None:
         """Set the log level of every member (handshake era: the level is per process)."""
@@ -282,6 +286,9 @@ class Pool:
             raise ClientClosedError("the pool was closed")
         self.members.append(member)
         self._dispatch()
+        # A member that joins idle (the wait that grew the pool is over) is reaped like the
+        # others: nothing else would look at it until a request ends.
+        self._shrink_later()
         return member
 
     async def _replace(self) -> None:
@@ -299,10 +306,19 @@ class Pool:
 
     def _member_died(self, member: _Member) -> None:
         if member in self.members:
-            self.members.remove(member)
-            self._spawn(member.close())
+            self._retire(member)
             if not self._closing and len(self.members) + len(self._starting) < max(self.min_size, 1):
                 self._spawn(self._replace())
+
+    def _retire(self, member: _Member) -> None:
+        """Take ``member`` out of service and close it in the background."""
+        self.members.remove(member)
+        self._retired.add(member)
+        self._spawn(self._close_retired(member))
+
+    async def _close_retired(self, member: _Member) -> None:
+        await member.close()
+        self._retired.discard(member)  # not when cancelled: then close() waits for it
 
     def _spawn(self, coro: Any) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -327,9 +343,9 @@ class Pool:
             self._spawn(self._new_member())
 
     def _shrink_later(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._reaper is None and len(self.members) > self.min_size:
-            self._reaper = loop.call_later(self.idle_timeout, self._shrink)
+        """Look for idle members beyond ``min_size`` in ``idle_timeout`` seconds (once at a time)."""
+        if self._reaper is None and len(self.members) > self.min_size and not self._closing:
+            self._reaper = asyncio.get_running_loop().call_later(self.idle_timeout, self._shrink)
 
     def _shrink(self) -> None:
         self._reaper = None
@@ -338,8 +354,7 @@ class Pool:
             if len(self.members) <= self.min_size:
                 break
             if member.in_flight == 0 and now - member.idle_since >= self.idle_timeout:
-                self.members.remove(member)
-                self._spawn(member.close())
+                self._retire(member)
         self._shrink_later()
 
     # Private methods: requests

@@ -441,7 +441,7 @@ class SyncPool(_Owner):
         return self._read(self._async.stats)  # type: ignore[no-any-return]
 
     def _server_pids(self) -> list[int]:
-        return [member.pid for member in [*self._async.members, *self._async._starting]
+        return [member.pid for member in [*self._async.members, *self._async._starting, *self._async._retired]
                 if member.pid is not None and member.returncode is None]
 
 

@@ -295,6 +295,21 @@ def test_the_pool_grows_while_requests_wait_and_shrinks_back_when_idle():
     run(main())
 
 
+def test_a_member_grown_for_a_burst_that_ended_before_it_was_ready_is_closed_when_idle():
+    async def main():
+        async with reference_pool("handshake", size=1, max_size=2, max_in_flight=1, idle_timeout=0.3) as pool:
+            agent = pool.session()
+            # The second echo waits, so the pool grows; both are answered long before the
+            # new member is ready, and no request ever reaches it.
+            await asyncio.gather(agent.call_tool("echo", {"text": "1"}), agent.call_tool("echo", {"text": "2"}))
+            assert pool.stats()["members"] + pool.stats()["starting"] == 2
+            # It joins, then one of the two (both idle) is closed.
+            assert await until(lambda: not pool.stats()["starting"] and len(pool.pids) == 1), pool.stats()
+            assert pool.stats()["members"] == 1
+
+    run(main())
+
+
 def test_listen_streams_are_per_agent():
     async def main():
         async with reference_pool("2026-07-28", size=1) as pool:  # one process: its items are its own
