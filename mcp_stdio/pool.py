@@ -75,6 +75,7 @@ from .options import DEFAULT_CLOSE_TIMEOUT, DEFAULT_STARTUP_TIMEOUT, DEFAULT_TIM
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
     from typing import Any
 
     from .api import ProgressCallback
@@ -145,6 +146,10 @@ class Pool:
             handshake era (``{"sampling", "elicitation", "roots"}``); 2026-07-28 needs none.
         **options: the keyword arguments of :class:`mcp_stdio.Client` for every member
             (its callbacks are the pool-level ones).
+
+    Raises:
+        TypeError, ValueError: an option is unknown or has an impossible value (checked
+            here, as :class:`mcp_stdio.Client` checks them, before anything starts).
     """
 
     def __init__(self, command: list[str], *, size: int = DEFAULT_POOL_SIZE, min_size: int | None = None,
@@ -182,6 +187,7 @@ class Pool:
         self._reaper: asyncio.TimerHandle | None = None
         self.replaced = 0
         self.retried = 0
+        _Member(self, self.command, **self._member_options())  # checks the options (no I/O)
 
     @staticmethod
     def max_size_default(size: int, max_size: int | None) -> int:
@@ -246,6 +252,7 @@ class Pool:
         await asyncio.gather(*(member.close() for member in [*self.members, *self._retired]), return_exceptions=True)
         self.members = []
         self._retired.clear()
+        self._starting.clear()  # what is left never ran (its task was cancelled first): no process
 
     async def set_logging_level(self, level: str) -> None:
         """Set the log level of every member (handshake era: the level is per process)."""
@@ -267,15 +274,24 @@ class Pool:
     def _ready(self) -> list[_Member]:
         return [member for member in self.members if member.state is State.READY]
 
-    async def _new_member(self) -> _Member:
+    def _member_options(self) -> dict[str, Any]:
+        """The options of a member: the pool's, with the callbacks routed to the agents."""
         options = dict(self._options)
         for capability, option in (("sampling", "sampling_callback"), ("elicitation", "elicitation_callback")):
             if capability in self.declare or getattr(self.callbacks, capability) is not None:
                 options[option] = _AGENT_HANDLED
         if "roots" in self.declare or self.callbacks.roots is not None or self.callbacks.list_roots is not None:
             options["list_roots_callback"] = _agent_roots
-        member = _Member(self, self.command, **options)
+        return options
+
+    def _new_member(self) -> Coroutine[Any, Any, _Member]:
+        """Return the start of a new member, counted in ``_starting`` from now on (not from
+        when the coroutine first runs: several growths in one turn of the loop must see it)."""
+        member = _Member(self, self.command, **self._member_options())
         self._starting.add(member)
+        return self._start_member(member)
+
+    async def _start_member(self, member: _Member) -> _Member:
         try:
             await member.start()
         finally:

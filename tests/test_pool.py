@@ -201,6 +201,11 @@ def test_errors_and_options():
         mcp_stdio.pool(REFERENCE, restart=True)
     with pytest.raises(ValueError, match="declare: unknown capabilities nope"):
         mcp_stdio.pool(REFERENCE, declare={"nope"})
+    # The members' options are checked when the pool is made, as a client's are.
+    with pytest.raises(TypeError, match="bogus"):
+        mcp_stdio.pool(REFERENCE, bogus=1)
+    with pytest.raises(ValueError, match="queue_size"):
+        mcp_stdio.pool(REFERENCE, queue_size=0)
 
     async def main():
         with pytest.raises(mcp_stdio.SpawnError):
@@ -281,12 +286,17 @@ def test_the_pool_grows_while_requests_wait_and_shrinks_back_when_idle():
     async def main():
         async with reference_pool("handshake", size=1, max_size=3, max_in_flight=1, idle_timeout=0.5) as pool:
             agent = pool.session()
-            sleepers = [asyncio.ensure_future(agent.call_tool("sleep", {"seconds": 1})) for _ in range(6)]
+            sleepers = [asyncio.ensure_future(agent.call_tool("sleep", {"seconds": 1})) for _ in range(8)]
             await asyncio.sleep(0)
-            assert pool.stats()["waiting"] == 5 and len(pool.pids) == 1
-            assert await until(lambda: len(pool.pids) == 3), pool.stats()
-            assert pool.stats()["members"] == 3  # never beyond max_size
-            assert [mcp_stdio.tool_text(r) for r in await asyncio.gather(*sleepers)] == ["slept"] * 6
+            assert pool.stats()["waiting"] == 7 and len(pool.pids) == 1
+            peak = peak_ready = 0
+            while not all(call.done() for call in sleepers):
+                stats = pool.stats()
+                peak = max(peak, stats["members"] + stats["starting"])  # never beyond max_size, even starting
+                peak_ready = max(peak_ready, len(stats["pids"]))
+                await asyncio.sleep(0.01)
+            assert peak == 3 and peak_ready == 3
+            assert [mcp_stdio.tool_text(r) for r in await asyncio.gather(*sleepers)] == ["slept"] * 8
             grown = set(pool.pids)
             assert await until(lambda: len(pool.pids) == 1), pool.stats()
             assert pool.stats()["members"] == 1 and set(pool.pids) < grown
