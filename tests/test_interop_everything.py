@@ -16,7 +16,7 @@ import mcp_stdio
 
 from . import spec
 from .helpers import ROOT, run
-from .recording import SENT, RecordingClient, clear
+from .recording import SENT, RecordingClient, RecordingTransport, clear
 
 EVERYTHING = os.environ.get(
     "MCP_STDIO_EVERYTHING", str(ROOT / ".peers" / "node_modules" / "@modelcontextprotocol" / "server-everything"
@@ -273,3 +273,46 @@ def test_task_augmented_tool_call():
 
     run(main())
     MATRIX["tasks: tools/call as a task, tasks/get, list, result, cancel"] = "pass"
+
+
+def test_pooled_in_the_handshake_era_agents_get_their_own_answers(monkeypatch):
+    from mcp_stdio.pool import _Member
+
+    monkeypatch.setattr(_Member, "_transport_class", RecordingTransport)  # the members' messages are checked too
+    progress: dict = {0: [], 1: []}
+
+    def sampler(name: str):
+        async def sampling(params):
+            return {"role": "assistant", "content": {"type": "text", "text": f"sampled by {name}"},
+                    "model": name, "stopReason": "endTurn"}
+        return sampling
+
+    async def main():
+        async with mcp_stdio.pool(["node", EVERYTHING, "stdio"], size=2, protocol="handshake", startup_timeout=60,
+                                  stderr_callback=lambda line: None, declare={"sampling"}) as pool:
+            agents = [pool.session(client_info={"name": f"agent-{i}", "version": "1"},
+                                   sampling_callback=sampler(f"agent-{i}")) for i in range(8)]
+
+            async def work(i: int, round_: int) -> None:
+                agent = agents[i]
+                echo = await agent.call_tool("echo", {"message": f"agent {i} round {round_}"})
+                assert mcp_stdio.tool_text(echo) == f"Echo: agent {i} round {round_}"
+                total = await agent.call_tool("get-sum", {"a": i, "b": 1000 * round_})
+                assert f"{i + 1000 * round_}" in mcp_stdio.tool_text(total)
+                assert "echo" in {tool["name"] for tool in (await agent.list_tools())["tools"]}
+
+            await asyncio.gather(*(work(i, round_) for i in range(8) for round_ in range(5)))
+            # Progress of two concurrent calls reaches each caller's callback only.
+            await asyncio.gather(*(agents[i].call_tool(
+                "trigger-long-running-operation", {"duration": 1, "steps": 4},
+                progress_callback=lambda p, t, m, i=i: progress[i].append(p)) for i in (0, 1)))
+            # A sampling request of the server goes to the agent whose call caused it (one at a time).
+            for i in (2, 5):
+                sampled = await agents[i].call_tool("trigger-sampling-request", {"prompt": "hi", "maxTokens": 20})
+                assert f"sampled by agent-{i}" in mcp_stdio.tool_text(sampled)
+            stats = pool.stats()
+            assert len(stats["pids"]) == 2 and stats["in_flight"] == 0 and stats["agents"] == 8
+
+    run(main(), timeout=120)
+    assert progress == {0: [1, 2, 3, 4], 1: [1, 2, 3, 4]}
+    MATRIX["pool: 8 agents on 2 members, concurrent calls, progress and sampling per agent"] = "pass"
