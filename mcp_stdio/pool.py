@@ -184,6 +184,7 @@ class Pool:
         self._agents: set[Agent] = set()
         self._tasks: set[asyncio.Task] = set()
         self._closing = False
+        self._started = False
         self._reaper: asyncio.TimerHandle | None = None
         self.replaced = 0
         self.retried = 0
@@ -215,7 +216,11 @@ class Pool:
             StartError: no member could start (the first error); members that started are
                 closed. Some members failing is logged and they are replaced in the
                 background.
+            ClientClosedError: the pool was started before, or closed (nothing is spawned).
         """
+        if self._closing or self._started:
+            raise ClientClosedError(f"start() called on a pool that is {'closed' if self._closing else 'started'}")
+        self._started = True
         results = await asyncio.gather(*(self._new_member() for _ in range(self.size)), return_exceptions=True)
         errors = [result for result in results if isinstance(result, BaseException)]
         if len(errors) == len(results):

@@ -219,6 +219,21 @@ def test_errors_and_options():
     run(main())
 
 
+def test_start_after_close_or_a_second_start_is_refused_without_spawning():
+    async def main():
+        pool = mcp_stdio.pool(["/no/such/server"], size=1)
+        await pool.close()
+        # A spawn would raise SpawnError: the refusal comes first.
+        with pytest.raises(ClientClosedError, match="start\\(\\) called on a pool that is closed"):
+            await pool.start()
+        async with reference_pool("handshake", size=1) as pool:
+            with pytest.raises(ClientClosedError, match="start\\(\\) called on a pool that is started"):
+                await pool.start()
+            assert len(pool.pids) == 1 and pool.stats()["starting"] == 0
+
+    run(main())
+
+
 def test_idempotent_requests_are_retried_on_another_member():
     async def main():
         async with reference_pool("handshake", size=2, max_in_flight=1) as pool:
