@@ -22,7 +22,9 @@ the member's own, so agents never collide; a cancellation reaches the member as 
 In 2026-07-28 (the era made for sharing) each request carries its agent's client info,
 capabilities and log level in ``_meta``; ``input_required`` rounds are answered by the
 agent's callbacks; ``listen`` streams are per agent; cached results are shared across
-agents only when ``cacheScope`` is ``"public"``.
+agents only when ``cacheScope`` is ``"public"``. A log message names no request: it goes
+to the one agent with a request in flight on that member whose ``log_level`` admits it,
+else to the pool-level ``logging_callback`` (else nowhere).
 
 In the handshake era a member's session is shared, so its limits are exact:
 
@@ -57,7 +59,7 @@ import sys
 import types
 
 from . import lifecycle
-from .api import DEFAULT, ProtocolMethods
+from .api import DEFAULT, LOGGING_LEVELS, ProtocolMethods
 from .callbacks import Callbacks
 from .client import Client
 from .errors import (
@@ -476,16 +478,20 @@ class Pool:
 
     def _notification(self, member: _Member, method: str, params: dict) -> None:
         if member.era == lifecycle.MODERN:
-            return  # 2026-07-28: notifications belong to a request or a subscription
+            # 2026-07-28: notifications belong to a request or a subscription (the member
+            # routes those); a log message names neither (see the module).
+            if method == "notifications/message":
+                self._modern_log(member, params)
+            return
         if method == "notifications/resources/updated":
             entry = self._subscribed.get(params.get("uri"))  # type: ignore[arg-type]
             targets = [agent for agent in entry[1]] if entry is not None else []
         elif method == "notifications/message" or method.endswith("/list_changed"):
             if method == "notifications/message" and self.callbacks.logging is not None:
-                self._deliver(self.callbacks.logging, params)
+                self._deliver(member, self.callbacks.logging, params)
                 return
             if method != "notifications/message" and self.callbacks.message is not None:
-                self._deliver(self.callbacks.message, {"method": method, "params": params})
+                self._deliver(member, self.callbacks.message, {"method": method, "params": params})
                 return
             targets = list(self._agents)
         else:
@@ -493,13 +499,24 @@ class Pool:
         for agent in targets:
             if method == "notifications/message":
                 if agent.callbacks.logging is not None:
-                    self._deliver(agent.callbacks.logging, params)
+                    self._deliver(member, agent.callbacks.logging, params)
             elif agent.callbacks.message is not None:
-                self._deliver(agent.callbacks.message, {"method": method, "params": params})
+                self._deliver(member, agent.callbacks.message, {"method": method, "params": params})
 
-    def _deliver(self, callback: Any, argument: dict) -> None:
-        member = self.members[0] if self.members else None
-        if member is not None and member._dispatcher is not None:
+    def _modern_log(self, member: _Member, params: dict) -> None:
+        """A 2026-07-28 log message: to the one agent with a request in flight on ``member``
+        that asked for its level, else to the pool-level ``logging_callback``."""
+        level = params.get("level")
+        rank = LOGGING_LEVELS.index(level) if level in LOGGING_LEVELS else len(LOGGING_LEVELS)
+        askers = [agent for agent in member.requests
+                  if agent.log_level is not None and LOGGING_LEVELS.index(agent.log_level) <= rank]
+        callback = askers[0].callbacks.logging if len(askers) == 1 else self.callbacks.logging
+        if callback is not None:
+            self._deliver(member, callback, params)
+
+    def _deliver(self, member: _Member, callback: Any, argument: dict) -> None:
+        """Run a notification callback in the order of ``member``'s notifications."""
+        if member._dispatcher is not None:
             member._dispatcher.deliver(callback, (argument,))
 
     async def _subscribe(self, agent: Agent, uri: str, timeout: Any) -> None:
@@ -524,6 +541,11 @@ class Pool:
             del self._subscribed[uri]
             if entry[0].state is State.READY:
                 await entry[0].unsubscribe_resource(uri, timeout=timeout)
+
+
+def _check_level(level: str) -> None:
+    if level not in LOGGING_LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LOGGING_LEVELS)}, not {level!r}")
 
 
 def _expire_turn(turn: asyncio.Future, method: str, timeout: float | None) -> None:
@@ -567,6 +589,8 @@ class Agent(ProtocolMethods):
         self.pool = pool
         self.client_info = client_info
         self.callbacks = Callbacks(**callbacks)
+        if log_level is not None:
+            _check_level(log_level)
         self.log_level = log_level
         self.timeout = pool.timeout if timeout is DEFAULT else timeout
         self.max_pages = pool._options.get("max_pages", 1000)
@@ -649,6 +673,7 @@ class Agent(ProtocolMethods):
     async def set_logging_level(self, level: str, *, timeout: Any = DEFAULT) -> None:
         """Set this agent's log level (2026-07-28, per request); in the handshake era the
         level is the pool's: use :meth:`Pool.set_logging_level`."""
+        _check_level(level)
         if self.era != lifecycle.MODERN:
             raise LocalProtocolError("the handshake era sets the log level per server process, shared by the pool: "
                                      "use pool.set_logging_level()")

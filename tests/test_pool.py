@@ -206,6 +206,8 @@ def test_errors_and_options():
         mcp_stdio.pool(REFERENCE, bogus=1)
     with pytest.raises(ValueError, match="queue_size"):
         mcp_stdio.pool(REFERENCE, queue_size=0)
+    with pytest.raises(ValueError, match="level must be one of debug, info"):
+        mcp_stdio.pool(REFERENCE).session(log_level="loud")
 
     async def main():
         with pytest.raises(mcp_stdio.SpawnError):
@@ -217,6 +219,32 @@ def test_errors_and_options():
                 await agent.call_tool("nope")
 
     run(main())
+
+
+def test_log_messages_of_2026_07_28_reach_the_one_agent_that_asked_for_them():
+    logs: dict = {"a": [], "b": [], "c": [], "pool": []}
+
+    async def main():
+        async with reference_pool("2026-07-28", size=1, logging_callback=logs["pool"].append) as pool:
+            a = pool.session(log_level="info", logging_callback=logs["a"].append)
+            b = pool.session(logging_callback=logs["b"].append)  # no level: it asks for no log messages
+            c = pool.session(logging_callback=logs["c"].append)
+            await a.call_tool("log", {"level": "warning", "message": "for a"})
+            await a.call_tool("log", {"level": "debug", "message": "below a's level"})
+            await b.call_tool("log", {"level": "warning", "message": "nobody asked"})
+            await c.set_logging_level("error")
+            await c.call_tool("log", {"level": "error", "message": "for c"})
+            # Two agents that asked, each with a request in flight on the member: a message
+            # names no request, so neither gets it; the pool-level callback does.
+            sleeper = asyncio.ensure_future(c.call_tool("sleep", {"seconds": 0.5}))
+            await asyncio.sleep(0.1)
+            await a.call_tool("log", {"level": "error", "message": "a or c?"})
+            await sleeper
+            assert await until(lambda: logs["pool"])
+
+    run(main())
+    assert [[log["data"] for log in logs[name]] for name in "abc"] == [["for a"], [], ["for c"]]
+    assert [log["data"] for log in logs["pool"]] == ["a or c?"]
 
 
 def test_start_after_close_or_a_second_start_is_refused_without_spawning():
