@@ -686,8 +686,8 @@ class Agent(ProtocolMethods):
         member = self.pool._pick() or self._member()
         subscription = await member.listen(tools=tools, prompts=prompts, resources=resources,
                                            resource_uris=resource_uris, timeout=timeout)
-        if self._subscriptions is None:
-            self._subscriptions = []
+        # Kept for close(); the ended ones go now, so that listening again and again costs nothing.
+        self._subscriptions = [kept for kept in self._subscriptions or () if not kept.closed]
         self._subscriptions.append(subscription)
         return subscription
 

@@ -247,6 +247,23 @@ def test_log_messages_of_2026_07_28_reach_the_one_agent_that_asked_for_them():
     assert [log["data"] for log in logs["pool"]] == ["a or c?"]
 
 
+def test_an_agent_that_listens_again_and_again_does_not_grow():
+    from mcp_stdio.leakcheck import check_cycles
+
+    async def main():
+        async with reference_pool("2026-07-28", size=1) as pool:
+            agent = pool.session()
+
+            async def cycle():
+                stream = await agent.listen(resource_uris=["reference://items/1"])
+                await stream.close()
+
+            report = await check_cycles(cycle, cycles=500, warmup=50)
+            assert report.heap_growth < 64 * 1024, report.describe()
+
+    run(main(), timeout=120)
+
+
 def test_start_after_close_or_a_second_start_is_refused_without_spawning():
     async def main():
         pool = mcp_stdio.pool(["/no/such/server"], size=1)
