@@ -59,12 +59,17 @@ def check_sync(lines: list[str]) -> None:
     assert lines == ["mcp_stdio-reference", "no asyncio here"]
 
 
+def check_sync_pool(lines: list[str]) -> None:
+    assert lines == ["5050.0", "2 0"]  # every agent closed, on the two members
+
+
 # Each client example: text that finds it in the README, and the check of what it prints.
 PYTHON_EXAMPLES = {
     "mcp_stdio.connect(command)": check_quick_start,
     "connect_all(servers)": check_group,
     "mcp_stdio.pool(command": check_pool,
     "mcp_stdio.sync.connect(": check_sync,
+    "mcp_stdio.sync.pool(": check_sync_pool,
 }
 
 
