@@ -1,0 +1,186 @@
+"""Group ``core``: the client's own costs, the targets of issue 16 ("below the floor").
+
+* ``in_flight``: client CPU per request with 100,000 requests in flight at once (garbage
+  collector off, as a burst of that size would run it many times on both sides), paired
+  with the floor. The light server answers (the reference server refuses more than 1,024
+  requests in flight).
+* ``expiries``: how long the event loop is blocked when 10,000 requests time out at the
+  same moment (the loop is held past their deadline, so that one sweep finds them all).
+  The light server's ``hang`` tool never answers.
+* ``notification_flood``: memory growth of a fresh process while the light server sends
+  100,000 notifications to an async ``message_handler``, and how many were dropped.
+
+The CPU ratios of calls (sequential and gathered) are measured by the ``requests`` group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+
+from .common import Context, collect, light_command, peak_rss_bytes, reset_peak_rss, rss_bytes
+from .stats import estimate, interleave, ratio_estimate, timed_trial
+
+
+async def run(ctx: Context) -> None:
+    """Run every test of the group."""
+    if not ctx.reference:
+        ctx.skip("measures the client against the reference and light servers' tools (echo, hang, flood): "
+                 "run it without --server")
+        return
+    await in_flight(ctx)
+    await expiries(ctx)
+    await notification_flood(ctx)
+
+
+async def in_flight(ctx: Context) -> None:
+    """CPU per request with 100,000 requests in flight (GC off), mcp_stdio against the floor."""
+    count = ctx.size(100_000, 10_000)
+    pairs = 6
+    client = (await ctx.open(1, command=ctx.light, timeout=None))[0]
+    floor = ctx.floor(ctx.light)
+    await floor.start()
+    ctx.handshakes += 1
+    args = {"text": "f"}
+
+    async def burst(call) -> None:
+        collect()
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            results = await asyncio.gather(*(call("echo", args) for _ in range(count)))
+        finally:
+            if enabled:
+                gc.enable()
+        assert len(results) == count
+        del results
+        collect()
+
+    try:
+        a, b = await interleave(lambda: timed_trial(lambda: burst(client.call_tool)),
+                                lambda: timed_trial(lambda: burst(floor.call_tool)),
+                                pairs, lambda i, n: ctx.progress(f"in_flight {count:,}", i, n))
+    finally:
+        await client.close()
+        await floor.close()
+    ctx.record("in_flight", {
+        "in_flight": count, "pairs": pairs,
+        "cpu_ratio": ratio_estimate(a["cpu"], b["cpu"]),
+        "wall_ratio": ratio_estimate(a["wall"], b["wall"]),
+        "cpu_per_request_us": estimate([c / count * 1e6 for c in a["cpu"]], "µs"),
+        "floor_cpu_per_request_us": estimate([c / count * 1e6 for c in b["cpu"]], "µs"),
+    }, note="one trial = asyncio.gather of every request at once, GC off; cpu_ratio = client CPU per request, "
+            "mcp_stdio / floor")
+
+
+async def expiries(ctx: Context) -> None:
+    """The longest loop iteration while 10,000 requests time out together."""
+    count = ctx.size(10_000, 2_000)
+    trials = ctx.size(7, 6)
+    blocks: list[float] = []
+    handled: list[float] = []
+    loop = asyncio.get_running_loop()
+    client = (await ctx.open(1, command=light_command(), timeout=None))[0]
+    try:
+        for trial in range(trials):
+            ctx.progress(f"expiries of {count:,}", trial + 1, trials)
+            calls = [asyncio.ensure_future(client.call_tool("hang", {}, timeout=0.3)) for _ in range(count)]
+            while client.stats()["outbound_backlog"] or client.pending_count < count:
+                await asyncio.sleep(0.01)  # every request written and pending
+            await asyncio.sleep(0.05)
+            time.sleep(0.35)  # hold the loop: every deadline passes, one sweep finds them all
+            ticker = _Ticker(loop)
+            start = time.perf_counter()
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            handled.append(time.perf_counter() - start)
+            await asyncio.sleep(0.02)  # the cancellations' writes, if any were deferred
+            ticker.running = False
+            gaps = ticker.gaps
+            timeouts = sum(type(r).__name__ == "RequestTimeout" for r in results)
+            if timeouts != count:
+                raise AssertionError(f"{count - timeouts} of {count} requests did not time out")
+            blocks.append(max(gaps[1:] or gaps) * 1e3)
+            del calls, results
+            await asyncio.sleep(0.1)
+    finally:
+        await client.close()
+    ctx.record("expiries", {
+        "requests": count, "trials": trials,
+        "loop_block_ms": estimate(blocks, "ms"),
+        "all_failed_ms": estimate([h * 1e3 for h in handled], "ms"),
+    }, note="loop_block = the longest event-loop iteration from the sweep until every caller has its "
+            "RequestTimeout (and the cancellations are written); all_failed = time until then")
+
+
+class _Ticker:
+    """A callback that reschedules itself at every loop iteration, recording the time between runs."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.gaps: list[float] = []
+        self.running = True
+        self.last = time.perf_counter()
+        loop.call_soon(self.tick)
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self.last)
+        self.last = now
+        if self.running:
+            self.loop.call_soon(self.tick)
+
+
+async def notification_flood(ctx: Context) -> None:
+    """RSS growth of a fresh process under 100,000 notifications to an async handler."""
+    count = ctx.size(100_000, 20_000)
+    trials = 6
+    growth, dropped, delivered = [], [], []
+    for trial in range(trials):
+        ctx.progress(f"notification flood of {count:,}", trial + 1, trials)
+        answer = ctx.run_child("core", {"test": "flood", "count": count, "env": ctx.env})
+        growth.append(answer["peak_growth_bytes"] / 2**20)
+        dropped.append(answer["dropped"])
+        delivered.append(answer["delivered"])
+    ctx.record("notification_flood", {
+        "notifications": count, "trials": trials,
+        "peak_rss_growth_mib": estimate(growth, "MiB"),
+        "dropped": estimate(dropped, "notifications"),
+        "delivered": estimate(delivered, "notifications"),
+    }, note="a fresh interpreter per trial; the handler is `async def handler(message): await asyncio.sleep(0)`; "
+            "growth = peak RSS during the flood minus RSS before it")
+
+
+def child(args: dict) -> None:
+    """Entry point of the child interpreter (see :meth:`Context.run_child`)."""
+    import json
+
+    if args["test"] == "flood":
+        print(json.dumps(asyncio.run(_flood(args["count"], args.get("env")))))
+
+
+async def _flood(count: int, env: dict | None) -> dict:
+    import mcp_stdio
+
+    delivered = 0
+
+    async def handler(message: dict) -> None:
+        nonlocal delivered
+        delivered += 1
+        await asyncio.sleep(0)
+
+    async with mcp_stdio.connect(light_command(), env=env, protocol="handshake", message_handler=handler,
+                                 timeout=None) as client:
+        await client.call_tool("flood", {"count": 100})  # warm-up
+        await asyncio.sleep(0.1)
+        collect()
+        before = rss_bytes()
+        reset_peak_rss()
+        await client.call_tool("flood", {"count": count})
+        deadline = time.monotonic() + 120
+        while delivered + client.stats()["notifications_dropped"] < count + 100 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        peak = peak_rss_bytes()
+        dropped = client.stats()["notifications_dropped"]
+    return {"peak_growth_bytes": max(0, peak - before), "dropped": dropped, "delivered": delivered - 100,
+            "handshakes": 1}
