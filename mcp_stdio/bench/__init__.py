@@ -68,7 +68,7 @@ CHECKS: tuple[tuple[str, str, str, Any, str, str, str, dict], ...] = (
     ("client RSS per held session", "memory.session_cost.client_rss_per_session_kib", "<=", 12.0, "KiB", "#16",
      "fresh interpreter, RSS growth / sessions held", {}),
     ("loop block, 10,000 simultaneous expiries", "core.expiries.loop_block_ms", "<=", 50.0, "ms", "#16",
-     "longest event-loop iteration while they time out", {"core.expiries.requests": 10_000}),
+     "CPU time of the longest event-loop iteration while they time out", {"core.expiries.requests": 10_000}),
     ("pool: 10,000 agents, every answer right", "pool.headline.all_right", "==", True, "", "#15",
      "10,000 concurrent agents each making calls (8 members of the reference server, 16 of another)",
      {"pool.headline.agents": 10_000}),

@@ -37,6 +37,10 @@ from .common import (
 # of a node server such as server-memory).
 REFERENCE_MEMBERS = 8
 OTHER_MEMBERS = 16
+# Seconds the era probe waits before also sending initialize: long, so that a busy machine
+# does not make a client send both, and initialize is sent exactly when the era is the
+# handshake's (the ledger of handshakes stays exact; a legacy server refuses the probe at once).
+PROBE_TIMEOUT = 120.0
 
 
 async def run(ctx: Context) -> None:
@@ -72,11 +76,14 @@ async def run(ctx: Context) -> None:
     pooled = int(available * (1 - limits_module.MEMORY_RESERVE) / (per_agent * 1024)) if per_agent > 0 else None
     ctx.record("capacity", {
         "unpooled_capacity": report.get("estimated_capacity"), "unpooled_binding_limit": report.get("binding_limit"),
-        "pooled_capacity": pooled, "pooled_binding_limit": "memory",
-        "pooled_cost_per_agent_kib": round(per_agent, 2), "members": members,
-    }, note="unpooled: the limits probe with this run's per-session costs; pooled: available memory (less the "
-            "probe's 20 % reserve) over the headline's peak client RSS per agent plus its members' USS shared "
-            "among the agents (fds and processes stay those of the members)")
+        "pooled_memory_capacity": pooled, "pooled_cost_per_agent_kib": round(per_agent, 2), "members": members,
+        "pooled_calls_per_s": headline["calls_per_s"], "pooled_p50_ms": headline["p50_ms"],
+        "pooled_agents_measured": many,
+    }, note="unpooled: the limits probe with this run's per-session costs; pooled: what memory alone allows "
+            "(available memory less the probe's 20 % reserve, over the headline's peak client RSS per agent plus "
+            "its members' USS shared among the agents; fds and processes stay those of the members): a pool is "
+            "bound by its members' throughput long before, so the calls per second its members served are "
+            "the figure to size with")
 
 
 def child(args: dict) -> None:
@@ -120,7 +127,7 @@ async def _run(args: dict) -> dict:
     handshakes = 0
     if args["mode"] == "pooled":
         async with mcp_stdio.pool(args["command"], size=args["members"], env=env, timeout=300,
-                                  startup_timeout=120) as pool:
+                                  startup_timeout=120, probe_timeout=PROBE_TIMEOUT) as pool:
             collect()
             rss_members = rss_bytes()
             agents = [pool.session(client_info={"name": f"agent-{i}", "version": "1"}) for i in range(agents_n)]
@@ -135,8 +142,8 @@ async def _run(args: dict) -> dict:
         base_rss = rss_members
         extra = {"members": args["members"], "replaced": stats["replaced"], "retried": stats["retried"]}
     else:
-        clients = [mcp_stdio.connect(args["command"], env=env, timeout=300, startup_timeout=120)
-                   for _ in range(agents_n)]
+        clients = [mcp_stdio.connect(args["command"], env=env, timeout=300, startup_timeout=120,
+                                     probe_timeout=PROBE_TIMEOUT) for _ in range(agents_n)]
         limit = asyncio.Semaphore(50)
 
         async def start(client: Any) -> None:

@@ -270,9 +270,11 @@ def _agents(r: _Report) -> None:
     capacity = pool.get("capacity", {}).get("metrics")
     if capacity:
         r.add(f"Capacity on this machine: **{capacity['unpooled_capacity']:,} agents unpooled** (bound by "
-              f"{capacity['unpooled_binding_limit']}), **{capacity['pooled_capacity']:,} pooled** on "
-              f"{capacity['members']} members ({capacity['pooled_cost_per_agent_kib']} KiB per agent, bound by "
-              "memory).", "", pool["capacity"].get("note", ""), "")
+              f"{capacity['unpooled_binding_limit']}). Pooled on {capacity['members']} members, memory alone would "
+              f"allow {capacity['pooled_memory_capacity']:,} agents ({capacity['pooled_cost_per_agent_kib']} KiB "
+              f"each); the bound is throughput: the members served **{_n(capacity['pooled_calls_per_s'])} calls/s** "
+              f"with {capacity['pooled_agents_measured']:,} agents (p50 {capacity['pooled_p50_ms']} ms), so size "
+              "a pool by the calls per second its agents make.", "", pool["capacity"].get("note", ""), "")
 
 
 def _loop(r: _Report) -> None:
@@ -291,8 +293,9 @@ def _loop(r: _Report) -> None:
     expiries = core.get("expiries", {}).get("metrics")
     if expiries:
         r.add(f"{expiries['requests']:,} requests timing out at the same moment (the loop is held past their "
-              f"deadline, so one sweep finds them all): the longest loop iteration lasted "
-              f"{show(expiries['loop_block_ms'], 'ms')}; every caller had its RequestTimeout after "
+              f"deadline, so one sweep finds them all): the longest loop iteration took "
+              f"{show(expiries['loop_block_ms'], 'ms')} of CPU ({show(expiries.get('loop_block_wall_ms'), 'ms')} of "
+              f"wall time); every caller had its RequestTimeout after "
               f"{show(expiries['all_failed_ms'], 'ms')} ({expiries['trials']} trials).", "")
     flood = core.get("notification_flood", {}).get("metrics")
     if flood:

@@ -163,7 +163,7 @@ def summary(document: dict) -> list[str]:
     expiries = lookup(results, "core.expiries.loop_block_ms")
     if expiries is not None:
         lines.append(_line("expiries", f"{lookup(results, 'core.expiries.requests'):,} simultaneous timeouts block "
-                                       f"the loop {show(expiries, 'ms')} at most per iteration"))
+                                       f"the loop {show(expiries, 'ms')} of CPU at most per iteration"))
     headline = results.get("pool", {}).get("headline", {}).get("metrics")
     if headline:
         side = results["pool"].get("side_by_side", {}).get("metrics", {})
@@ -172,7 +172,7 @@ def summary(document: dict) -> list[str]:
                                    f"{_number(headline['calls_per_s'])} calls/s, p50 {_number(headline['p50_ms'])} ms, "
                                    f"p99 {_number(headline['p99_ms'])} ms, "
                                    f"{'every answer right' if headline['all_right'] else 'WRONG ANSWERS'} "
-                                   f"({headline['calls']:,} calls), client RSS "
+                                   f"({headline['calls']:,} calls: {headline['call']}), client RSS "
                                    f"{_number(headline['client_rss_peak_per_agent_kib'])} KiB per agent"))
         if unpooled:
             pooled = side.get("pooled") or {}
@@ -185,10 +185,11 @@ def summary(document: dict) -> list[str]:
         capacity = results["pool"].get("capacity", {}).get("metrics")
         if capacity:
             lines.append(_line("", f"capacity: {capacity['unpooled_capacity']:,} agents unpooled "
-                                   f"(bound by {capacity['unpooled_binding_limit']}), "
-                                   f"{capacity['pooled_capacity']:,} pooled on {capacity['members']} members "
-                                   f"(bound by memory, {_number(capacity['pooled_cost_per_agent_kib'])} KiB per "
-                                   "agent)"))
+                                   f"(bound by {capacity['unpooled_binding_limit']}); pooled on "
+                                   f"{capacity['members']} members, memory would allow "
+                                   f"{capacity['pooled_memory_capacity']:,} "
+                                   f"({_number(capacity['pooled_cost_per_agent_kib'])} KiB per agent): the "
+                                   f"bound is throughput, {_number(capacity['pooled_calls_per_s'])} calls/s"))
     matrix = results.get("faults", {}).get("matrix", {}).get("metrics")
     if matrix and matrix.get("rows"):
         lines.append(_line("faults", f"{matrix['handled']} of {matrix['cases']} faults handled as specified, "
