@@ -34,7 +34,8 @@ def test_interval_ranks_follow_the_binomial_law():
 
 def test_too_few_values_give_no_interval_and_every_check_on_it_is_inconclusive():
     estimate = stats.estimate([1.0, 1.1, 0.9, 1.05, 0.95], "x")
-    assert estimate == {"median": 1.0, "low": None, "high": None, "n": 5, "unit": "x"}
+    assert estimate == {"median": 1.0, "low": None, "high": None, "n": 5, "unit": "x",
+                        "values": [1.0, 1.1, 0.9, 1.05, 0.95]}
     assert stats.verdict(estimate, "<=", 100.0) == "inconclusive"
     with pytest.raises(ValueError, match="at least 6 pairs give a 95 % interval, not 5"):
         run(stats.interleave(_trial({"wall": 1.0}), _trial({"wall": 1.0}), 5))

@@ -101,10 +101,12 @@ def _round(value: float | None, digits: int) -> float | None:
 
 
 def estimate(values: Sequence[float], unit: str, digits: int = 4) -> dict[str, Any]:
-    """Return ``{"median", "low", "high", "n", "unit"}`` for repeated measurements of one quantity."""
+    """Return ``{"median", "low", "high", "n", "unit", "values"}`` for repeated measurements of one
+    quantity (``values``: each measurement, in the order measured, for a reader who doubts the
+    summary)."""
     median, low, high = median_interval(values)
     return {"median": _round(median, digits), "low": _round(low, digits), "high": _round(high, digits),
-            "n": len(values), "unit": unit}
+            "n": len(values), "unit": unit, "values": [_round(value, 3) for value in values]}
 
 
 def ratio_estimate(a: Sequence[float], b: Sequence[float], *, rate: bool = False, digits: int = 4
