@@ -6,7 +6,8 @@
   requests in flight).
 * ``expiries``: how long the event loop is blocked when 10,000 requests time out at the
   same moment (the loop is held past their deadline, so that one sweep finds them all):
-  the CPU time of the longest loop iteration (wall time too, which a busy machine inflates).
+  the CPU time of the longest loop iteration (wall time too, which a busy machine inflates),
+  garbage collector off; and with it on, in alternated trials.
   The light server's ``hang`` tool never answers.
 * ``notification_flood``: memory growth of a fresh process while the light server sends
   100,000 notifications to an async ``message_handler``, and how many were dropped.
@@ -80,51 +81,65 @@ async def in_flight(ctx: Context) -> None:
 
 
 async def expiries(ctx: Context) -> None:
-    """The longest loop iteration while 10,000 requests time out together."""
+    """The longest loop iteration while 10,000 requests time out together (GC off, then on)."""
     count = ctx.size(10_000, 2_000)
     trials = ctx.size(7, 6)
-    blocks: list[float] = []
-    cpu_blocks: list[float] = []
-    handled: list[float] = []
-    loop = asyncio.get_running_loop()
+    measured: dict[bool, dict[str, list[float]]] = {False: {}, True: {}}
     client = (await ctx.open(1, command=light_command(), timeout=None))[0]
     try:
-        for trial in range(trials):
-            ctx.progress(f"expiries of {count:,}", trial + 1, trials)
-            calls = [asyncio.ensure_future(client.call_tool("hang", {}, timeout=EXPIRY_TIMEOUT))
-                     for _ in range(count)]
-            limit = loop.time() + EXPIRY_TIMEOUT
-            while client.stats()["outbound_backlog"] or client.pending_count < count:
-                if loop.time() > limit or any(call.done() for call in calls):
-                    raise RuntimeError(f"sending {count:,} requests took longer than their {EXPIRY_TIMEOUT} s "
-                                       "timeout: the machine is too busy for this test")
-                await asyncio.sleep(0.005)  # every request written and pending
-            # Hold the loop past the last deadline (each is at most now + the timeout): when it
-            # runs again, one sweep finds every request expired.
-            time.sleep(EXPIRY_TIMEOUT + 0.05)
-            ticker = _Ticker(loop)
-            start = time.perf_counter()
-            results = await asyncio.gather(*calls, return_exceptions=True)
-            handled.append(time.perf_counter() - start)
-            await asyncio.sleep(0.02)  # the cancellations' writes, if any were deferred
-            ticker.running = False
-            timeouts = sum(type(r).__name__ == "RequestTimeout" for r in results)
-            if timeouts != count:
-                raise AssertionError(f"{count - timeouts} of {count} requests did not time out")
-            blocks.append(max(ticker.gaps[1:] or ticker.gaps) * 1e3)
-            cpu_blocks.append(max(ticker.cpu_gaps[1:] or ticker.cpu_gaps) * 1e3)
-            del calls, results
-            await asyncio.sleep(0.1)
+        for index in range(trials * 2):
+            gc_on = index % 2 == 1  # alternated, so drift hits both alike
+            ctx.progress(f"expiries of {count:,}, GC {'on' if gc_on else 'off'}", index // 2 + 1, trials)
+            for key, value in (await _expire(client, count, gc_on)).items():
+                measured[gc_on].setdefault(key, []).append(value)
     finally:
         await client.close()
+    off, on = measured[False], measured[True]
     ctx.record("expiries", {
         "requests": count, "trials": trials,
-        "loop_block_ms": estimate(cpu_blocks, "ms"),
-        "loop_block_wall_ms": estimate(blocks, "ms"),
-        "all_failed_ms": estimate([h * 1e3 for h in handled], "ms"),
+        "loop_block_ms": estimate(off["cpu"], "ms"),
+        "loop_block_wall_ms": estimate(off["wall"], "ms"),
+        "loop_block_gc_on_ms": estimate(on["cpu"], "ms"),
+        "all_failed_ms": estimate(off["done"], "ms"),
     }, note="loop_block = the CPU time of the longest event-loop iteration from the sweep until every caller "
-            "has its RequestTimeout and the cancellations are written (the work the loop did in one go; "
-            "loop_block_wall adds the time other processes took the CPU); all_failed = wall time until then")
+            "has its RequestTimeout and the cancellations are written (the work the loop did in one go), with "
+            "the garbage collector off; loop_block_wall adds the time other processes took the CPU; "
+            "loop_block_gc_on = the same with the collector on, when a collection among the requests' objects "
+            "may land in that iteration (a pause no cap on the sweep removes); all_failed = wall time until "
+            "every caller has its error")
+
+
+async def _expire(client, count: int, gc_on: bool) -> dict[str, float]:
+    """Make ``count`` requests expire at once; return the longest iteration's ``cpu``/``wall`` and ``done`` (ms)."""
+    loop = asyncio.get_running_loop()
+    calls = [asyncio.ensure_future(client.call_tool("hang", {}, timeout=EXPIRY_TIMEOUT)) for _ in range(count)]
+    limit = loop.time() + EXPIRY_TIMEOUT
+    while client.stats()["outbound_backlog"] or client.pending_count < count:
+        if loop.time() > limit or any(call.done() for call in calls):
+            raise RuntimeError(f"sending {count:,} requests took longer than their {EXPIRY_TIMEOUT} s timeout: "
+                               "the machine is too busy for this test")
+        await asyncio.sleep(0.005)  # every request written and pending
+    # Hold the loop past the last deadline (each is at most now + the timeout): when it runs
+    # again, one sweep finds every request expired.
+    collect()
+    if not gc_on:
+        gc.disable()
+    try:
+        time.sleep(EXPIRY_TIMEOUT + 0.05)
+        ticker = _Ticker(loop)
+        start = time.perf_counter()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        done = time.perf_counter() - start
+        await asyncio.sleep(0.02)  # the cancellations' writes, if any were deferred
+        ticker.running = False
+    finally:
+        gc.enable()
+    timeouts = sum(type(r).__name__ == "RequestTimeout" for r in results)
+    if timeouts != count:
+        raise AssertionError(f"{count - timeouts} of {count} requests did not time out")
+    await asyncio.sleep(0.1)
+    return {"cpu": max(ticker.cpu_gaps[1:] or ticker.cpu_gaps) * 1e3,
+            "wall": max(ticker.gaps[1:] or ticker.gaps) * 1e3, "done": done * 1e3}
 
 
 class _Ticker:

@@ -295,7 +295,8 @@ def _loop(r: _Report) -> None:
         r.add(f"{expiries['requests']:,} requests timing out at the same moment (the loop is held past their "
               f"deadline, so one sweep finds them all): the longest loop iteration took "
               f"{show(expiries['loop_block_ms'], 'ms')} of CPU ({show(expiries.get('loop_block_wall_ms'), 'ms')} of "
-              f"wall time); every caller had its RequestTimeout after "
+              f"wall time) with the garbage collector off, {show(expiries.get('loop_block_gc_on_ms'), 'ms')} of CPU "
+              f"with it on; every caller had its RequestTimeout after "
               f"{show(expiries['all_failed_ms'], 'ms')} ({expiries['trials']} trials).", "")
     flood = core.get("notification_flood", {}).get("metrics")
     if flood:

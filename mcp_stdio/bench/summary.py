@@ -163,7 +163,9 @@ def summary(document: dict) -> list[str]:
     expiries = lookup(results, "core.expiries.loop_block_ms")
     if expiries is not None:
         lines.append(_line("expiries", f"{lookup(results, 'core.expiries.requests'):,} simultaneous timeouts block "
-                                       f"the loop {show(expiries, 'ms')} of CPU at most per iteration"))
+                                       f"the loop {show(expiries, 'ms')} of CPU at most per iteration (GC off; "
+                                       f"{_number(value_of(lookup(results, 'core.expiries.loop_block_gc_on_ms')))} "
+                                       "ms with it on)"))
     headline = results.get("pool", {}).get("headline", {}).get("metrics")
     if headline:
         side = results["pool"].get("side_by_side", {}).get("metrics", {})
