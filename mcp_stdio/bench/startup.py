@@ -66,7 +66,7 @@ def import_time(ctx: Context) -> None:
 
 async def spawn_to_ready(ctx: Context) -> None:
     """Spawn + handshake latency and close latency, mcp_stdio and floor interleaved."""
-    pairs = ctx.size(30, 8)
+    pairs = ctx.size(40, 8)
     light = ctx.light
     clock = time.perf_counter
 
