@@ -25,6 +25,7 @@ import asyncio
 import gc
 import os
 import sys
+import time
 import tracemalloc
 from collections.abc import Awaitable
 from typing import Any, Callable
@@ -162,17 +163,47 @@ class LeakCheck:
 
 
 async def check_cycles(cycle: Callable[[], Awaitable[Any]], cycles: int, warmup: int = 10,
-                       top: int = 10) -> LeakReport:
-    """Run ``cycle`` ``warmup`` times, then measure what ``cycles`` more runs leave behind."""
-    for _ in range(warmup):
+                       top: int = 10, progress: Callable[[str, int, int], Any] | None = None) -> LeakReport:
+    """Run ``cycle`` ``warmup`` times, then measure what ``cycles`` more runs leave behind.
+
+    Args:
+        progress: called as ``progress(phase, done, total)`` after each cycle, with
+            ``phase`` ``"warm-up"`` or ``"measured"``.
+    """
+    for done in range(warmup):
         await cycle()
+        if progress is not None:
+            progress("warm-up", done + 1, warmup)
     check = LeakCheck(top=top)
     check.start()
-    for _ in range(cycles):
+    for done in range(cycles):
         await cycle()
+        if progress is not None:
+            progress("measured", done + 1, cycles)
     check.cycles = cycles
     await asyncio.sleep(0)
     return check.stop()
+
+
+class _Progress:
+    """Progress on a stream: one line rewritten in place on a terminal, a line per tenth elsewhere."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if not self.tty and done % step and done != total:
+            return
+        elapsed = time.monotonic() - self.started
+        line = f"{phase} cycle {done} of {total} ({elapsed:.1f} s)"
+        if self.tty:
+            self.stream.write("\r\033[K" + line + ("\n" if phase == "measured" and done == total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=1, help="tools/call per cycle (default 1)")
     parser.add_argument("--max-heap-growth", type=int, default=DEFAULT_MAX_HEAP_GROWTH,
                         help=f"bytes tolerated (default {DEFAULT_MAX_HEAP_GROWTH})")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("command", nargs="*", help="server command after --; default: the reference server")
     args = parser.parse_args(argv)
 
@@ -199,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     await client.call_tool("echo", {"text": "leak?"})
 
-    report = asyncio.run(check_cycles(cycle, args.cycles, args.warmup))
+    report = asyncio.run(check_cycles(cycle, args.cycles, args.warmup,
+                                      progress=None if args.quiet else _Progress(sys.stderr)))
     print(report.describe())
     ok = report.clean(args.max_heap_growth)
     print("clean" if ok else "LEAK")

@@ -3,11 +3,11 @@
 Honesty rules, enforced here rather than trusted to each group:
 
 * every connection is a real spawn and a real handshake; with the reference server, the
-  server counts its handshakes in a stats file and the run reports whether the count
-  matches what the bench believes it did;
+  servers (the reference server and the bench's light server) count their handshakes in a
+  stats file and the run reports whether the count matches what the bench believes it did;
 * wherever a number depends on the machine, the same work is also done by the floor (a
-  minimal asyncio client with no library, :class:`FloorClient`) in the same run, and the
-  ratio is reported next to the absolute value;
+  minimal asyncio client with no library, :class:`FloorClient`) in the same run, in
+  interleaved trials (:mod:`.stats`), and the ratio is reported with its 95 % interval;
 * nothing is reported that was not measured in this run.
 """
 
@@ -17,10 +17,14 @@ import asyncio
 import gc
 import json
 import os
+import subprocess
+import sys
 import time
 from typing import Any, Callable
 
 import mcp_stdio
+
+from .servers import SERVERS
 
 __all__ = [
     "Context",
@@ -29,7 +33,10 @@ __all__ = [
     "rss_bytes",
     "open_fd_count",
     "children_memory",
+    "group_memory",
     "reference_command",
+    "light_command",
+    "package_parent",
 ]
 
 
@@ -41,6 +48,16 @@ def reference_command() -> list[str]:
     ``sys.path`` by the command itself. The floor and mcp_stdio spawn the same command.
     """
     return mcp_stdio.reference_server_command(lean=True)
+
+
+def light_command(*args: str) -> list[str]:
+    """Return the command of the bench's light server (``servers/minimal.py``, a blocking loop)."""
+    return [sys.executable, "-S", str(SERVERS / "minimal.py"), *args]
+
+
+def package_parent() -> str:
+    """Return the folder that holds this copy of ``mcp_stdio`` (for child interpreters)."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def percentiles(samples: list[float], points=(50, 90, 99)) -> dict[str, float]:
@@ -57,30 +74,78 @@ def percentiles(samples: list[float], points=(50, 90, 99)) -> dict[str, float]:
 
 def rss_bytes(pid: int | str = "self") -> int:
     """Return the resident set size of a process, from /proc (0 if unavailable)."""
+    return _status_field(pid, b"VmRSS:")
+
+
+def peak_rss_bytes(pid: int | str = "self") -> int:
+    """Return the peak resident set size (VmHWM) of a process (0 if unavailable)."""
+    return _status_field(pid, b"VmHWM:")
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's VmHWM to its current RSS (Linux ``clear_refs``); return whether it did."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _status_field(pid: int | str, field: bytes) -> int:
     try:
         with open(f"/proc/{pid}/status", "rb") as status:
             for line in status:
-                if line.startswith(b"VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
 
 
-def _pss_bytes(pid: int) -> int:
+def _rollup(pid: int) -> dict[str, int]:
+    """Return a process's PSS and USS (private pages: freed when it exits), in bytes."""
+    found = {"pss": 0, "uss": 0}
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
             for line in rollup:
                 if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
+                    found["pss"] = int(line.split()[1]) * 1024
+                elif line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+                    found["uss"] += int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return found
 
 
 def children_memory(pids: list[int]) -> dict[str, int]:
-    """Return the summed RSS and PSS of the given processes (the servers), in bytes."""
-    return {"rss": sum(rss_bytes(pid) for pid in pids), "pss": sum(_pss_bytes(pid) for pid in pids)}
+    """Return the summed RSS, PSS and USS of the given processes, in bytes.
+
+    PSS divides each shared page among the processes that map it, so it depends on how
+    many run; USS (private pages) is what one more process adds, the figure capacity
+    estimates use.
+    """
+    total = {"rss": 0, "pss": 0, "uss": 0}
+    for pid in pids:
+        total["rss"] += rss_bytes(pid)
+        for key, value in _rollup(pid).items():
+            total[key] += value
+    return total
+
+
+def group_memory(pids: list[int]) -> dict[str, int]:
+    """Return the summed RSS and PSS of the process groups led by ``pids`` (a server and its children).
+
+    The client starts each server in its own process group, so a wrapper such as ``npx``
+    and the ``node`` it starts are counted together.
+    """
+    from mcp_stdio.transport import proc_stats
+
+    wanted = set(pids)
+    members = [pid for pid, state, _, pgrp in proc_stats() if pgrp in wanted and state != b"Z"]
+    counted = children_memory(members)
+    counted["processes"] = len(members)
+    return counted
 
 
 def open_fd_count() -> int:
@@ -91,12 +156,25 @@ def open_fd_count() -> int:
         return -1
 
 
+def load_average() -> float | None:
+    """Return the 1-minute load average of the machine (``None`` where unknown)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 class FloorClient:
     """The floor: a minimal raw asyncio MCP client, with no library.
 
     It does what any hand-written client must do and nothing more: spawn, handshake,
     requests matched by id through futures, close stdin and wait. No timeouts, no stderr
     drain (stderr goes to /dev/null), no validation, no cancellation.
+
+    It spawns the server in a new session, as mcp_stdio does (``start_new_session=True``,
+    STYLE.md pitfall 6): measured on Linux with Python 3.11, ten spawns at once complete
+    about 1.5 times faster that way, and a floor without it would credit the library with a
+    kernel effect.
     """
 
     def __init__(self, command: list[str], env: dict[str, str] | None = None) -> None:
@@ -107,10 +185,14 @@ class FloorClient:
         self.next_id = 0
         self.reader: asyncio.Task | None = None
 
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=self.env, limit=1 << 30)
+            stderr=asyncio.subprocess.DEVNULL, env=self.env, limit=1 << 30, start_new_session=True)
         self.reader = asyncio.ensure_future(self._read())
         await self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
                                           "clientInfo": {"name": "floor", "version": "0"}})
@@ -144,6 +226,9 @@ class FloorClient:
     async def call_tool(self, name: str, arguments: dict) -> Any:
         return await self.request("tools/call", {"name": name, "arguments": arguments})
 
+    async def ping(self) -> Any:
+        return await self.request("ping")
+
     async def close(self) -> None:
         self.proc.stdin.close()
         await self.proc.wait()
@@ -156,23 +241,36 @@ class Context:
     Args:
         server: the server command, or ``None`` for the reference server.
         quick: small sizes everywhere.
-        max_concurrent: the top of the concurrency ramp.
+        max_concurrent: the top of the concurrency ramp (``None``: the estimated safe capacity).
         progress: a callable taking one progress line, or ``None``.
+        stats_path: the file where the bench's own servers count their handshakes.
     """
 
-    def __init__(self, server: list[str] | None, quick: bool, max_concurrent: int,
+    def __init__(self, server: list[str] | None, quick: bool, max_concurrent: int | None,
                  progress: Callable[[str], None] | None, stats_path: str | None) -> None:
         self.reference = server is None
         self.command = server or reference_command()
+        # Churn and start-up ratios compare two clients; with the reference server (asyncio,
+        # ten times slower to start) they would measure mostly the server, so the light
+        # server serves them. A server named with --server is used everywhere.
+        self.light = light_command() if self.reference else self.command
         self.quick = quick
         self.max_concurrent = max_concurrent
+        self.leak_cycles = 0
         self._progress = progress
         self.stats_path = stats_path
         self.env = {"MCP_STDIO_SERVER_STATS": stats_path} if (stats_path and self.reference) else None
         self.handshakes = 0  # handshakes this bench performed (ours and the floor's)
         self.results: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}  # group -> why it could not run (an error of the run)
+        self.skipped: dict[str, str] = {}  # group -> why it did not run (not an error)
         self.group = ""
+        self._workload: Any = None
+
+    @property
+    def server_name(self) -> str:
+        """Return how the report names the benchmark server."""
+        return "the reference server" if self.reference else " ".join(self.command)
 
     def size(self, default: int, quick: int) -> int:
         """Return the size of a test: ``default``, or ``quick`` with ``--quick``."""
@@ -190,28 +288,33 @@ class Context:
             entry["note"] = note
         self.results.setdefault(self.group, {})[test] = entry
 
-    def client(self, **options: Any) -> mcp_stdio.Client:
-        """Return an mcp_stdio client for the benchmark server (not started)."""
+    def skip(self, reason: str) -> None:
+        """Say why the current group does not run (not an error: reported on its own line)."""
+        self.skipped[self.group] = reason
+
+    def client(self, command: list[str] | None = None, **options: Any) -> mcp_stdio.Client:
+        """Return an mcp_stdio client for the benchmark server, or ``command`` (not started)."""
         if self.env:
             options.setdefault("env", self.env)
         options.setdefault("client_info", {"name": "mcp_stdio-bench", "version": mcp_stdio.__version__})
         # The handshake era, as the floor speaks it: the same work on both sides, and the
         # servers count initialize requests to verify the handshakes.
         options.setdefault("protocol", "handshake")
-        return mcp_stdio.connect(self.command, **options)
+        return mcp_stdio.connect(command or self.command, **options)
 
-    def floor(self) -> FloorClient:
-        """Return a floor client for the benchmark server (not started)."""
+    def floor(self, command: list[str] | None = None) -> FloorClient:
+        """Return a floor client for the benchmark server, or ``command`` (not started)."""
         env = None
         if self.env:
             from mcp_stdio.transport import build_env
 
             env = build_env(self.env)
-        return FloorClient(self.command, env)
+        return FloorClient(command or self.command, env)
 
-    async def open(self, count: int, concurrency: int | None = None, **options: Any) -> list[mcp_stdio.Client]:
+    async def open(self, count: int, concurrency: int | None = None, command: list[str] | None = None,
+                   **options: Any) -> list[mcp_stdio.Client]:
         """Start ``count`` clients, ``concurrency`` at a time (default: all at once)."""
-        clients = [self.client(**options) for _ in range(count)]
+        clients = [self.client(command, **options) for _ in range(count)]
         limit = asyncio.Semaphore(concurrency or count or 1)
 
         async def start(client: mcp_stdio.Client) -> None:
@@ -226,19 +329,88 @@ class Context:
             raise errors[0]
         return clients
 
-    async def cycle(self, **options: Any) -> None:
+    async def cycle(self, command: list[str] | None = None, **options: Any) -> None:
         """Start a client (spawn and handshake), then close it."""
-        client = self.client(**options)
+        client = self.client(command, **options)
         await client.start()
         self.handshakes += 1
         await client.close()
 
-    async def floor_cycle(self) -> None:
+    async def floor_cycle(self, command: list[str] | None = None) -> None:
         """Start a floor client (spawn and handshake), then close it."""
-        floor = self.floor()
+        floor = self.floor(command)
         await floor.start()
         self.handshakes += 1
         await floor.close()
+
+    async def workload(self) -> Workload:
+        """Return the call every session makes: ``echo`` where the server has it, else ``ping``."""
+        if self._workload is None:
+            self._workload = await Workload.discover(self)
+        return self._workload
+
+    def run_child(self, module: str, args: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
+        """Run ``mcp_stdio.bench.<module>.child(args)`` in a fresh interpreter; return its JSON.
+
+        Memory per session is measured in a fresh process: in this one, memory freed by
+        earlier groups is reused and the RSS of new sessions hides in it. The child adds
+        its handshakes to the ledger (``"handshakes"`` in its answer).
+        """
+        env = dict(os.environ)
+        env["PYTHONPATH"] = package_parent() + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        code = f"import json, sys; from mcp_stdio.bench.{module} import child; child(json.loads(sys.argv[1]))"
+        done = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True,
+                              env=env, timeout=timeout, cwd=package_parent())
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            tail = "; ".join(done.stderr.strip().splitlines()[-3:])
+            raise RuntimeError(f"the {module} child exited with status {done.returncode}: {tail}")
+        answer = json.loads(lines[-1])
+        self.handshakes += answer.get("handshakes", 0)
+        return answer  # type: ignore[no-any-return]
+
+
+class Workload:
+    """One checkable call: ``echo`` with a unique text (reference, light server or any server
+    with an ``echo`` tool taking ``text`` or ``message``), else ``ping``."""
+
+    def __init__(self, tool: str | None, argument: str | None) -> None:
+        self.tool = tool
+        self.argument = argument
+
+    @property
+    def name(self) -> str:
+        return f"tools/call {self.tool}" if self.tool else "ping"
+
+    @classmethod
+    async def discover(cls, ctx: Context) -> Workload:
+        if ctx.reference:
+            return cls("echo", "text")
+        client = ctx.client(timeout=60)
+        await client.start()
+        ctx.handshakes += 1
+        try:
+            tools = await client.list_tools()
+        except Exception:  # a server without tools: ping it
+            tools = {"tools": []}
+        finally:
+            await client.close()
+        for tool in tools.get("tools", []):
+            if tool.get("name") == "echo":
+                properties = (tool.get("inputSchema") or {}).get("properties") or {}
+                for argument in ("text", "message"):
+                    if argument in properties:
+                        return cls("echo", argument)
+        return cls(None, None)
+
+    async def call(self, client: Any, tag: str) -> bool:
+        """Make the call; return whether the answer is right."""
+        if self.tool is None:
+            await client.ping()  # an error answer raises
+            return True
+        result = await client.call_tool(self.tool, {self.argument: tag})
+        content = (result or {}).get("content") or [{}]
+        return tag in str(content[0].get("text", ""))
 
 
 async def timed(coro) -> float:
