@@ -246,7 +246,8 @@ def test_each_kind_of_chart_renders_to_an_image_of_its_size(tmp_path):
                                                                             "b (MiB)": [(0, 1), (50, 3)]}),
         "histogram": charts.histogram_chart("t", "latency (µs)", 10.0, {"a": [0, 5, 9, 2], "b": [1, 8, 3, 0]},
                                             {"a": {"p50": 15.0, "p99": 35.0}, "b": {"p50": 12.0, "p99": 25.0}}),
-        "intervals": charts.interval_chart("t", "ratio (x)", [("one", 1.1, 1.0, 1.2, 1.2), ("two", 0.9, 0.8, 1.3, 0.8)]),
+        "intervals": charts.interval_chart("t", "ratio (x)",
+                                           [("one", 1.1, 1.0, 1.2, 1.2), ("two", 0.9, 0.8, 1.3, 0.8)]),
         "bars": charts.bar_chart("t", "memory per agent (KiB)", [("unpooled", 12000.0), ("pooled", 8.5)]),
     }
     for name, svg in svgs.items():

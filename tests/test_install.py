@@ -238,7 +238,7 @@ def test_the_bench_runs_its_whole_fault_matrix(setting, tmp_path):
     done = setting.run([*setting.argv(BENCH_FAULTS), "--quiet", "--out", str(tmp_path)], timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     count = len(CASES)
-    assert f"{count} of {count} faults handled as specified; {count} of {count} left nothing behind" in done.stdout
+    assert f"{count} of {count} faults handled as specified, {count} of {count} left nothing behind" in done.stdout
     for name, _ in CASES:
         assert name in done.stdout
     assert "ERROR" not in done.stdout

@@ -16,6 +16,7 @@ import shlex
 import sys
 import tempfile
 import time
+from typing import Any
 
 from . import (
     GROUPS,
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         os.unlink(stats_path)
     load_end = load_average()
     verifiable = ctx.reference and ctx.handshakes > 0
-    document = {
+    document: dict[str, Any] = {
         "schema": SCHEMA,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_s": round(time.time() - started, 1),
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     out_path = os.path.join(args.out, time.strftime("bench-%Y%m%d-%H%M%S.json", time.gmtime(started)))
     with open(out_path, "w", encoding="utf-8") as out:
         json.dump(document, out, indent=1)
-    matrix = ctx.results.get("faults", {}).get("matrix", {}).get("metrics", {})
+    matrix: dict[str, Any] = ctx.results.get("faults", {}).get("matrix", {}).get("metrics", {})
     if matrix.get("rows"):
         from .faults import table
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from ..client import Client
 from .common import Context
 
 
@@ -47,7 +48,7 @@ async def interleaved(ctx: Context) -> None:
     ctx.progress("interleaved_create_initialize")
     start = time.perf_counter()
     clients = []
-    previous = None
+    previous: Client | None = None
     for _ in range(count):
         client = ctx.client()
         if previous is not None:
@@ -55,7 +56,8 @@ async def interleaved(ctx: Context) -> None:
             ctx.handshakes += 1
         clients.append(client)
         previous = client
-    await previous.start()
+    if previous is not None:
+        await previous.start()
     ctx.handshakes += 1
     elapsed = time.perf_counter() - start
     await asyncio.gather(*(c.close() for c in clients))

@@ -190,16 +190,24 @@ class FloorClient:
         return self.proc.pid if self.proc is not None else None
 
     async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(
+        self.proc = proc = await asyncio.create_subprocess_exec(
             *self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, env=self.env, limit=1 << 30, start_new_session=True)
         self.reader = asyncio.ensure_future(self._read())
         await self.request("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
                                           "clientInfo": {"name": "floor", "version": "0"}})
-        self.proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        assert proc.stdin is not None
+        proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+
+    def _pipes(self) -> tuple[asyncio.subprocess.Process, asyncio.StreamWriter, asyncio.StreamReader]:
+        """The started process and its stdin and stdout (an error before :meth:`start`)."""
+        proc = self.proc
+        if proc is None or proc.stdin is None or proc.stdout is None:
+            raise RuntimeError("the floor client is not started")
+        return proc, proc.stdin, proc.stdout
 
     async def _read(self) -> None:
-        stdout = self.proc.stdout
+        stdout = self._pipes()[2]
         while True:
             line = await stdout.readline()
             if not line:
@@ -219,8 +227,9 @@ class FloorClient:
         message = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
         if params is not None:
             message["params"] = params
-        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-        await self.proc.stdin.drain()
+        stdin = self._pipes()[1]
+        stdin.write(json.dumps(message).encode() + b"\n")
+        await stdin.drain()
         return await future
 
     async def call_tool(self, name: str, arguments: dict) -> Any:
@@ -230,9 +239,11 @@ class FloorClient:
         return await self.request("ping")
 
     async def close(self) -> None:
-        self.proc.stdin.close()
-        await self.proc.wait()
-        await self.reader
+        proc, stdin, _ = self._pipes()
+        stdin.close()
+        await proc.wait()
+        if self.reader is not None:
+            await self.reader
 
 
 class Context:

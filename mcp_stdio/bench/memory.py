@@ -8,7 +8,10 @@
   floor in interleaved trials, with the ratio and its 95 % interval. The sessions are held
   with the light server replaying the benchmark server's own ``initialize`` answer
   (recorded by ``server_cost``), so the client keeps exactly what it would keep for that
-  server, while the trials spawn a cheap process.
+  server, while the trials spawn a cheap process. On Python 3.9 to 3.11, where asyncio's
+  default child watcher keeps one thread per child, the same trials run a second time with
+  :func:`mcp_stdio.children.use_pidfd_child_watcher` called first (the opt-in that removes
+  the thread; ``pidfd_*`` metrics), against the floor as it is.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import tempfile
 import tracemalloc
 
+from ..children import pidfd_supported
 from .common import Context, collect, group_memory, light_command, open_fd_count, rss_bytes
 from .stats import estimate, interleave, ratio_estimate
 
@@ -39,7 +44,7 @@ async def server_cost(ctx: Context) -> dict:
     clients = await ctx.open(count, concurrency=10, timeout=120, startup_timeout=120)
     try:
         await asyncio.sleep(0.2)  # let the servers settle after their handshake
-        memory = group_memory([c.pid for c in clients])
+        memory = group_memory([c.pid for c in clients if c.pid is not None])
         initialize = clients[0].initialize_result
     finally:
         await asyncio.gather(*(c.close() for c in clients))
@@ -73,11 +78,15 @@ async def session_cost(ctx: Context, initialize: dict) -> None:
 
         a, b = await interleave(trial("mcp_stdio"), trial("floor"), pairs,
                                 lambda i, n: ctx.progress(f"session_cost: {count} held sessions", i, n))
+        pidfd = None
+        if sys.version_info < (3, 12) and pidfd_supported():
+            pidfd = await interleave(trial("mcp_stdio_pidfd"), trial("floor"), pairs,
+                                     lambda i, n: ctx.progress(f"session_cost: {count} held sessions, pidfd", i, n))
     finally:
         os.unlink(path)
     per = {key: [v / count / 1024 for v in a[key]] for key in ("heap", "rss")}
     floor_per = {key: [v / count / 1024 for v in b[key]] for key in ("heap", "rss")}
-    ctx.record("session_cost", {
+    metrics = {
         "sessions": count, "pairs": pairs,
         "client_heap_per_session_kib": estimate(per["heap"], "KiB"),
         "floor_heap_per_session_kib": estimate(floor_per["heap"], "KiB"),
@@ -87,8 +96,20 @@ async def session_cost(ctx: Context, initialize: dict) -> None:
         "rss_ratio": ratio_estimate(a["rss"], b["rss"]),
         "fds_per_session": round(sorted(a["fds"])[len(a["fds"]) // 2] / count, 2),
         "floor_fds_per_session": round(sorted(b["fds"])[len(b["fds"]) // 2] / count, 2),
-    }, note=f"{pairs} pairs of fresh interpreters, each holding {count} sessions; the light server replays "
+    }
+    note = (f"{pairs} pairs of fresh interpreters, each holding {count} sessions; the light server replays "
             f"the initialize answer of {ctx.server_name}; heap from tracemalloc, RSS and fds from /proc")
+    if pidfd is not None:
+        with_pidfd, floor_again = pidfd
+        metrics.update({
+            "pidfd_client_heap_per_session_kib": estimate([v / count / 1024 for v in with_pidfd["heap"]], "KiB"),
+            "pidfd_heap_ratio": ratio_estimate(with_pidfd["heap"], floor_again["heap"]),
+            "pidfd_client_rss_per_session_kib": estimate([v / count / 1024 for v in with_pidfd["rss"]], "KiB"),
+            "pidfd_rss_ratio": ratio_estimate(with_pidfd["rss"], floor_again["rss"]),
+        })
+        note += ("; pidfd_*: the same with mcp_stdio.children.use_pidfd_child_watcher() called first (no thread "
+                 "per child), against the floor with asyncio's default watcher, in another 6 pairs")
+    ctx.record("session_cost", metrics, note=note)
 
 
 def child(args: dict) -> None:
@@ -98,6 +119,11 @@ def child(args: dict) -> None:
 
 async def _held(kind: str, command: list[str], count: int, env: dict | None) -> dict:
     import mcp_stdio
+
+    if kind == "mcp_stdio_pidfd":
+        from mcp_stdio.children import use_pidfd_child_watcher
+
+        use_pidfd_child_watcher()
 
     from .common import FloorClient
 

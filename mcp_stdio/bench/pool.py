@@ -155,7 +155,7 @@ async def _run(args: dict) -> dict:
             collect()
             rss_idle = rss_bytes()
             run = await drive(clients)
-            servers = group_memory([c.pid for c in clients])
+            servers = group_memory([c.pid for c in clients if c.pid is not None])
             era = clients[0].era
             handshakes = sum(1 for c in clients if c.era == "handshake")
         finally:

@@ -22,10 +22,12 @@ __all__ = ["write_report", "release_baseline_path"]
 
 
 def release_baseline_path() -> str:
-    """Return where the shipped release baseline lives (``benchmarks/baseline.json`` of a checkout)."""
-    from .common import package_parent
+    """Return where the shipped release baseline lives: ``baseline.json`` beside this module.
 
-    return os.path.join(package_parent(), "benchmarks", "baseline.json")
+    It ships inside the package (wheel, sdist, a vendored ``mcp_stdio/`` folder), so that
+    every copy of the bench can compare with the release it came with.
+    """
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline.json")
 
 
 def _n(value: Any) -> str:
@@ -81,7 +83,7 @@ def write_report(path: str, document: dict[str, Any], baseline: dict | None = No
 
     Args:
         baseline: a baseline to compare with; default: the document's ``--baseline``
-            comparison, else the release baseline shipped in ``benchmarks/baseline.json``.
+            comparison, else the release baseline shipped in ``mcp_stdio/bench/baseline.json``.
     """
     report = _Report(path, document)
     for section in (_header, _executive, _system, _ramp, _churn, _leak, _agents, _loop, _rapid, _requests,
@@ -503,7 +505,7 @@ def _baselines(r: _Report, baseline: dict | None) -> None:
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as file:
                 loaded = json.load(file)
-            rows, source, machine = compare(r.results, loaded), "the release baseline (`benchmarks/baseline.json`)", \
+            rows, source, machine = compare(r.results, loaded), "the release baseline (`mcp_stdio/bench/baseline.json`)", \
                 loaded.get("machine")
     r.add("## Baselines and regression thresholds", "",
           "`--save-baseline FILE` stores each metric below with its interval; `--baseline FILE` declares a "

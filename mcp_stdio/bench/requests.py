@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import tracemalloc
+from typing import Any
 
 from .common import Context, collect, percentiles
 from .stats import estimate, interleave, ratio_estimate, timed_trial
@@ -68,7 +69,7 @@ async def sequential(ctx: Context, client, floor) -> None:
         lambda: timed_trial(lambda: _calls(floor.call_tool, per_trial, theirs)),
         pairs, lambda i, n: ctx.progress("sequential", i, n))
     mine, floor_p = percentiles(ours), percentiles(theirs)
-    metrics = {f"{k}_us": round(v * 1e6, 1) for k, v in mine.items()}
+    metrics: dict[str, Any] = {f"{k}_us": round(v * 1e6, 1) for k, v in mine.items()}
     metrics.update({f"floor_{k}_us": round(v * 1e6, 1) for k, v in floor_p.items()})
     metrics["latency_ratio"] = ratio_estimate(a["wall"], b["wall"])
     metrics["cpu_ratio"] = ratio_estimate(a["cpu"], b["cpu"])
@@ -189,5 +190,5 @@ async def large_messages(ctx: Context, client, floor) -> None:
                 tracemalloc.stop()
             metrics[f"{mib}mib_{name}peak_heap_x"] = round(peak / (mib * MIB), 2)
     ctx.record("large_messages", metrics,
-               note="10 pairs per size (6 at 50 MiB); ratio = wall time of one call, mcp_stdio / floor; s = median trial; "
-                    "peak_heap_x = client peak Python heap during one call / message size")
+               note="10 pairs per size (6 at 50 MiB); ratio = wall time of one call, mcp_stdio / floor; "
+                    "s = median trial; peak_heap_x = client peak Python heap during one call / message size")

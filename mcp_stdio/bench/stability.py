@@ -45,6 +45,7 @@ def table(found: dict[str, list[float]], limit: float = LIMIT) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the stability table of the given results files; return 1 past the limit."""
     parser = argparse.ArgumentParser(prog="python -m mcp_stdio.bench.stability", description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", help="bench-*.json files of consecutive runs")
     parser.add_argument("--limit", type=float, default=LIMIT, help=f"largest max/min allowed (default {LIMIT})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from ..leakcheck import check_cycles
 from .common import Context, collect, group_memory, open_fd_count, percentiles, rss_bytes
@@ -78,7 +79,7 @@ async def churn(ctx: Context) -> None:
     a, b = await interleave(lambda: timed_trial(lambda: _bounded(lambda: ctx.cycle(light), block, concurrency)),
                             lambda: timed_trial(lambda: _bounded(lambda: ctx.floor_cycle(light), block, concurrency)),
                             pairs, lambda i, n: ctx.progress("churn", i, n))
-    metrics = {
+    metrics: dict[str, Any] = {
         "server": "light" if ctx.reference else "benchmark",
         "connections": pairs * block, "concurrency": concurrency, "pairs": pairs,
         "connections_per_s": estimate([block / w for w in a["wall"]], "connections/s"),

@@ -7,7 +7,7 @@ from _common import messages, result, send
 MODERN = "2026-07-28"
 META = {"io.modelcontextprotocol/serverInfo": {"name": "cache-hog", "version": "0"}}
 BLOCK = "x" * 50_000
-reads = {}
+reads: dict = {}
 
 for message in messages():
     method = message.get("method")

@@ -17,7 +17,7 @@ def nested(levels, inner):
 
 BRANCH = {"type": "array", "items": {"$ref": "#/$defs/t"}}
 ANY_OF = {"$defs": {"t": {"anyOf": [BRANCH, BRANCH, {"type": "integer"}]}}}
-TOOLS = {
+TOOLS: dict = {
     "backtrack": ({"properties": {"value": {"type": "string", "pattern": "^(a+)+$"}}}, "a" * 28 + "!"),
     "unique": ({"properties": {"value": {"type": "array", "uniqueItems": True}}},
                [{"i": i} for i in range(20_000)]),

@@ -3,7 +3,7 @@
 from _common import init_result, messages, send
 
 replies = {}
-init = None
+init: dict = {}
 for message in messages():
     method = message.get("method")
     if method == "initialize":

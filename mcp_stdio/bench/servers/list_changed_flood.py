@@ -14,7 +14,7 @@ from _common import answer_default, result, send
 count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 HOLD = 0.05
 QUIET = 0.3
-held = []  # (time to answer, id) of tools/list requests in flight
+held: list = []  # (time to answer, id) of tools/list requests in flight
 report = None
 lists = max_in_flight = 0
 last_list = 0.0

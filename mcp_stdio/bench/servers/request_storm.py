@@ -15,7 +15,7 @@ pings = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 blocking = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 call = None
 answered = 0
-block_answers = {}
+block_answers: dict = {}
 
 
 def flood():
@@ -36,7 +36,7 @@ for message in messages():
     elif method is None and str(message.get("id")).startswith("p"):
         answered += "result" in message
         if answered == pings:
-            errors = {}
+            errors: dict = {}
             for answer in block_answers.values():
                 error = answer.get("error") or {}
                 key = f"{error.get('code')} {error.get('message')}"

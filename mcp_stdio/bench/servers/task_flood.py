@@ -45,7 +45,7 @@ for message in incoming:
         # From a thread: the answers are read meanwhile, so that no pipe fills up.
         threading.Thread(target=send, args=(chunk, True), daemon=True).start()
         answers = wait_for(set(ids))
-        refused = {}
+        refused: dict = {}
         for answer in answers.values():
             if "error" in answer:
                 key = answer["error"]["message"]
