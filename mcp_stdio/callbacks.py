@@ -33,7 +33,7 @@ import functools
 import logging
 
 from . import shapes
-from .errors import INTERNAL_ERROR, RequestError
+from .errors import INTERNAL_ERROR, METHOD_NOT_FOUND, RequestError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ class Callbacks:
         """
         handler = self._handler(method)
         if handler is None:
-            raise RequestError(-32601, f"Method not found: {method}")
+            raise RequestError(METHOD_NOT_FOUND, f"Method not found: {method}")
         name = CALLBACK_NAMES.get(method, f"the handler of {method}")
         try:
             if handler is _FIXED_ROOTS:

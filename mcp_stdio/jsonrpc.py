@@ -43,6 +43,8 @@ from __future__ import annotations
 import json
 import re
 
+from .errors import INVALID_REQUEST
+
 TYPE_CHECKING = False  # typing is not imported at run time: the server must start fast
 if TYPE_CHECKING:
     from typing import Any, Union
@@ -187,7 +189,7 @@ class InvalidMessage:
     __slots__ = ("reason", "excerpt", "id", "code", "answer_id")
 
     def __init__(self, reason: str, line: bytes | bytearray | str, id: int | str | None = None,
-                 code: int = -32600, answer_id: int | str | None = None) -> None:
+                 code: int = INVALID_REQUEST, answer_id: int | str | None = None) -> None:
         self.reason = reason
         if isinstance(line, (bytes, bytearray)):
             line = bytes(line[:EXCERPT_SIZE]).decode("utf-8", "replace")

@@ -182,16 +182,18 @@ class ResultCache:
     def put(self, key: str, result: dict, caller: Hashable, now: float) -> bool:
         """Keep ``result`` if its hints allow it; return whether it was kept.
 
-        A ``"public"`` result (or one without ``cacheScope``) is shared by every caller; a
-        ``"private"`` one ("MAY be cached and reused only within the same authorization
-        context") only by ``caller``.
+        A ``"public"`` result is shared by every caller; a ``"private"`` one ("MAY be cached
+        and reused only within the same authorization context") only by ``caller``. The
+        2026-07-28 schema requires ``cacheScope``; should a result without one get here, it
+        is kept as if private: sharing a result across the agents of a pool is a promise
+        only the server can make.
         """
         ttl = result.get("ttlMs")
         if type(ttl) is not int or ttl <= 0:
             return False
         if key.startswith("resources/read") and _read_size(result) > MAX_CACHED_READ:
             return False
-        owner = caller if result.get("cacheScope") == "private" else None
+        owner = None if result.get("cacheScope") == "public" else caller
         entries = self._entries
         entries[(key, owner)] = (now + ttl / 1000, result)
         entries.move_to_end((key, owner))

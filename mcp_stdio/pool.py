@@ -352,13 +352,18 @@ class Pool:
     def _pick(self) -> _Member | None:
         """Return the least-loaded ready member with room, or ``None``."""
         best = None
+        dead = None
         for member in self.members:
             if member.state is not State.READY:
                 if member._error is not None:
-                    self._member_died(member)
+                    dead = [member] if dead is None else dead + [member]
                 continue
             if member.in_flight < self.max_in_flight and (best is None or member.in_flight < best.in_flight):
                 best = member
+        # Retired after the walk: _member_died removes from self.members, which the walk
+        # must not see change under it (it would skip the next member).
+        for member in dead or ():
+            self._member_died(member)
         return best
 
     def _grow(self) -> None:

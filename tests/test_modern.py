@@ -403,3 +403,26 @@ def test_listen_again_after_a_restart():
     SENT.clear()
     run(main())
     SENT.clear()  # two server processes: the recording spans both, so it is not re-validated here
+
+
+def test_the_result_cache_shares_public_results_only_and_keeps_the_rest_per_caller():
+    # basic/patterns/caching: "private" results "MAY be cached and reused only within the
+    # same authorization context"; a pool's agents are different contexts. A result that
+    # names no scope is kept as if private (only the server can promise it is public).
+    from mcp_stdio.modern import ResultCache
+
+    cache = ResultCache(max_entries=10)
+    public = {"tools": [], "ttlMs": 1000, "cacheScope": "public"}
+    private = {"prompts": [], "ttlMs": 1000, "cacheScope": "private"}
+    unscoped = {"resources": [], "ttlMs": 1000}
+    assert cache.put("tools/list", public, "agent-a", 0.0)
+    assert cache.put("prompts/list", private, "agent-a", 0.0)
+    assert cache.put("resources/list", unscoped, "agent-a", 0.0)
+    assert cache.get("tools/list", "agent-b", 0.5) is public
+    assert cache.get("prompts/list", "agent-a", 0.5) is private
+    assert cache.get("prompts/list", "agent-b", 0.5) is None
+    assert cache.get("resources/list", "agent-a", 0.5) is unscoped
+    assert cache.get("resources/list", "agent-b", 0.5) is None
+    # Past its ttlMs a result is gone for everyone; a ttlMs of 0 is never kept.
+    assert cache.get("tools/list", "agent-a", 1.5) is None
+    assert not cache.put("tools/list", dict(public, ttlMs=0), "agent-a", 2.0)

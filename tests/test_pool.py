@@ -435,3 +435,45 @@ def test_an_agents_timeout_cancels_its_request_at_the_member(protocol, monkeypat
             assert pool.stats()["in_flight"] == 0
 
     run(main())
+
+
+def test_each_pooled_2026_request_carries_its_own_agents_client_info_and_capabilities(monkeypatch):
+    monkeypatch.setattr(_Member, "_transport_class", RecordingTransport)
+    clear()
+
+    async def main():
+        async with reference_pool("2026-07-28", size=1) as pool:
+            plain = pool.session(client_info={"name": "plain", "version": "1"})
+            asker = pool.session(client_info={"name": "asker", "version": "2"}, sampling_callback=sampler("asker"))
+            await asyncio.gather(plain.call_tool("echo", {"text": "p"}), asker.call_tool("echo", {"text": "a"}))
+            metas = {m["params"]["arguments"]["text"]: m["params"]["_meta"] for m in SENT
+                     if m.get("method") == "tools/call"}
+            assert metas["p"]["io.modelcontextprotocol/clientInfo"] == {"name": "plain", "version": "1"}
+            assert metas["a"]["io.modelcontextprotocol/clientInfo"] == {"name": "asker", "version": "2"}
+            assert "sampling" not in metas["p"]["io.modelcontextprotocol/clientCapabilities"]
+            assert "sampling" in metas["a"]["io.modelcontextprotocol/clientCapabilities"]
+            assert {meta["io.modelcontextprotocol/protocolVersion"] for meta in metas.values()} == {"2026-07-28"}
+            await plain.close()
+            await asker.close()
+
+    run(main())
+
+
+def test_an_idle_agent_costs_under_two_kib_of_heap():
+    import tracemalloc
+
+    async def main():
+        async with reference_pool("handshake", size=1) as pool:
+            await pool.session().close()  # warm-up: first-use caches are not the agents' cost
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                agents = [pool.session(client_info={"name": f"agent-{i}", "version": "1"},
+                                       sampling_callback=sampler("s")) for i in range(1000)]
+                per_agent = (tracemalloc.get_traced_memory()[0] - before) / len(agents)
+            finally:
+                tracemalloc.stop()
+            assert per_agent <= 2048, per_agent
+            await asyncio.gather(*(agent.close() for agent in agents))
+
+    run(main())

@@ -505,8 +505,8 @@ def _baselines(r: _Report, baseline: dict | None) -> None:
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as file:
                 loaded = json.load(file)
-            rows, source, machine = compare(r.results, loaded), "the release baseline (`mcp_stdio/bench/baseline.json`)", \
-                loaded.get("machine")
+            source = "the release baseline (`mcp_stdio/bench/baseline.json`)"
+            rows, machine = compare(r.results, loaded), loaded.get("machine")
     r.add("## Baselines and regression thresholds", "",
           "`--save-baseline FILE` stores each metric below with its interval; `--baseline FILE` declares a "
           "regression only when this run's whole interval lies beyond the baseline's interval widened by the "

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 
 from .. import lifecycle, modern
-from ..errors import MISSING_REQUIRED_CLIENT_CAPABILITY, InputRequired, RequestError, ToolError
+from ..errors import INVALID_PARAMS, MISSING_REQUIRED_CLIENT_CAPABILITY, InputRequired, RequestError, ToolError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -194,9 +194,9 @@ def decode_state(state: str) -> dict:
     try:
         decoded = json.loads(base64.urlsafe_b64decode(state.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error, RecursionError) as exc:
-        raise RequestError(-32602, f"Invalid params: requestState cannot be read ({exc})") from None
+        raise RequestError(INVALID_PARAMS, f"Invalid params: requestState cannot be read ({exc})") from None
     if type(decoded) is not dict:
-        raise RequestError(-32602, "Invalid params: requestState cannot be read")
+        raise RequestError(INVALID_PARAMS, "Invalid params: requestState cannot be read")
     return decoded
 
 
