@@ -183,6 +183,30 @@ def test_ctrl_c_during_a_call_cancels_it_at_the_member(monkeypatch):
         assert mcp_stdio.tool_text(agent.call_tool("echo", {"text": "on"})) == "on"
 
 
+@pytest.mark.parametrize("protocol", ERAS)
+def test_ctrl_c_during_a_call_of_the_sync_client_cancels_it_at_the_server(protocol, monkeypatch):
+    # The plain synchronous client (mcp_stdio.sync.connect), as a script uses it: Ctrl-C
+    # raises KeyboardInterrupt in the caller at once, the server is sent
+    # notifications/cancelled for the call, and the connection stays usable.
+    monkeypatch.setattr(mcp_stdio.Client, "_transport_class", RecordingTransport)
+    clear()
+    main = threading.main_thread().ident
+    assert threading.get_ident() == main and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with mcp_stdio.sync.connect(REFERENCE, env=CHILD_ENV, protocol=protocol) as client:
+        timer = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                client.call_tool("sleep", {"seconds": 30}, timeout=60)
+        finally:
+            timer.cancel()
+        [call] = [m for m in SENT if m.get("method") == "tools/call"]
+        assert wait_until(lambda: any(m.get("method") == "notifications/cancelled"
+                                      and m["params"]["requestId"] == call["id"] for m in SENT))
+        assert client.stats()["in_flight"] == 0
+        assert mcp_stdio.tool_text(client.call_tool("echo", {"text": "on"})) == "on"
+
+
 def test_a_listen_stream_per_agent_through_the_sync_pool():
     with sync_pool("2026-07-28", size=1) as pool:
         first, second = pool.session(), pool.session()

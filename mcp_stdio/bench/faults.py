@@ -186,7 +186,7 @@ class _Cases(HostileCases):
         return "RequestTimeout; notifications/cancelled received by the server", ok
 
     async def bad_ids(self):
-        async with mcp_stdio.connect(self.cmd("bad_ids"), timeout=0.3) as client:
+        async with mcp_stdio.connect(self.cmd("bad_ids"), timeout=30) as client:
             results = await asyncio.gather(*(client.call_tool("echo", {"text": f"t{i}"}) for i in range(5)))
             ignored = client.unexpected_responses + client.invalid_messages
         ok = [mcp_stdio.tool_text(r) for r in results] == [f"t{i}" for i in range(5)]
