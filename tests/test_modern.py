@@ -426,3 +426,38 @@ def test_the_result_cache_shares_public_results_only_and_keeps_the_rest_per_call
     # Past its ttlMs a result is gone for everyone; a ttlMs of 0 is never kept.
     assert cache.get("tools/list", "agent-a", 1.5) is None
     assert not cache.put("tools/list", dict(public, ttlMs=0), "agent-a", 2.0)
+
+
+def test_an_input_round_in_memory_asks_in_the_servers_order_and_retries_with_the_state_as_received():
+    # basic/patterns/mrtr, with no process: what the client asks, and the retry it builds.
+    from mcp_stdio.modern import input_asks, meta_fields, retry_params, stamp
+
+    result = {"resultType": "input_required", "requestState": "opaque-1",
+              "inputRequests": {"b": {"method": "roots/list"},
+                                "a": {"method": "sampling/createMessage", "params": {"maxTokens": 5}}}}
+    assert input_asks(result) == [("b", "roots/list", {}), ("a", "sampling/createMessage", {"maxTokens": 5})]
+    first = {"name": "t", "arguments": {}, "_meta": {"mine": 1}}
+    retry = retry_params(first, result, {"b": {"roots": []}, "a": {"role": "assistant"}})
+    assert retry == {"name": "t", "arguments": {}, "_meta": {"mine": 1}, "requestState": "opaque-1",
+                     "inputResponses": {"b": {"roots": []}, "a": {"role": "assistant"}}}
+    # A second round replaces the first round's fields; a result without requestState drops it.
+    again = retry_params(retry, {"resultType": "input_required", "inputRequests": {}}, {"c": {}})
+    assert again == {"name": "t", "arguments": {}, "_meta": {"mine": 1}, "inputResponses": {"c": {}}}
+    # The per-request _meta: the caller's keys are kept, ours win, the caller's dict is not changed.
+    fields = meta_fields("2026-07-28", {"sampling": {}}, {"name": "c", "version": "1"}, "info")
+    stamped = stamp(first, dict(fields, mine=2))
+    assert stamped["_meta"]["mine"] == 2 and first["_meta"] == {"mine": 1}
+    assert stamped["_meta"]["io.modelcontextprotocol/logLevel"] == "info"
+
+
+def test_a_32022_refusal_in_memory_picks_the_mutual_version_or_gives_up():
+    from mcp_stdio.client_session import ClientSession
+    from mcp_stdio.errors import RemoteError
+
+    session = ClientSession({"name": "c", "version": "1"}, {}, protocol="2026-07-28")
+    refused = RemoteError(-32022, "unsupported", {"supported": ["2026-07-28", "2099-01-01"]}, "tools/list")
+    assert session.version_refused(refused) == "2026-07-28"
+    assert session.version_refused(RemoteError(-32022, "unsupported", {"supported": ["2099-01-01"]},
+                                               "tools/list")) is None
+    assert session.version_refused(RemoteError(-32022, "unsupported", "not an object", "tools/list")) is None
+    assert session.version_refused(RemoteError(-32601, "not found", None, "tools/list")) is None
