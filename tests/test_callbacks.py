@@ -106,6 +106,33 @@ def test_an_invalid_callback_result_is_never_sent_and_is_logged(caplog):
                         "gets an error): $: required property 'model' is missing"]
 
 
+@pytest.mark.parametrize("protocol", ["handshake", "2026-07-28"])
+def test_invalid_elicitation_and_roots_results_are_never_sent_in_either_era(protocol, caplog):
+    def elicitation(params):
+        return {"action": "maybe"}  # not one of accept, decline, cancel
+
+    def roots():
+        return [{"name": "no uri"}]
+
+    async def main():
+        async with reference(protocol, elicitation_callback=elicitation, list_roots_callback=roots) as client:
+            for tool, arguments, method in (("ask", {"question": "?"}, "elicitation/create"),
+                                            ("roots", {}, "roots/list")):
+                if protocol == "handshake":
+                    result = await client.call_tool(tool, arguments)
+                    assert mcp_stdio.is_error(result) and "(code -32603)" in mcp_stdio.tool_text(result)
+                else:  # the answer of an input round: nothing invalid is retried to the server
+                    with pytest.raises(LocalProtocolError, match=f"the server asked for {method}"):
+                        await client.call_tool(tool, arguments)
+
+    with caplog.at_level(logging.WARNING, logger="mcp_stdio.client"):
+        run(main())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith("elicitation_callback returned an invalid elicitation/create result, not sent")
+    assert "roots" in warnings[1] and "not sent" in warnings[1]
+
+
 def test_a_callback_error_during_a_2026_input_round_is_an_mcp_stdio_error():
     def sampling(params):
         raise ValueError("no model available")
