@@ -37,7 +37,8 @@ In the handshake era a member's session is shared, so its limits are exact:
   (-32603, "cannot tell which agent ...");
 * ``resources/subscribe`` is counted across agents (one subscription per URI on one
   member; the last ``unsubscribe_resource`` ends it), and updates reach the agents that
-  subscribed;
+  subscribed; when that member dies, the pool subscribes again on a live member (updates
+  sent in between are lost, as they would be for a client);
 * ``list_changed`` and log notifications reach every agent's ``message_handler`` and
   ``logging_callback`` (or the pool-level ones); the log level is the pool's
   (:meth:`Pool.set_logging_level`).
@@ -132,6 +133,13 @@ class _Member(Client):
     def _notification(self, method: str, params: dict) -> None:
         super()._notification(method, params)
         self.pool._notification(self, method, params)
+
+    def _connection_ended(self, connection: Any, error: Any, was_ready: bool) -> None:
+        super()._connection_ended(connection, error, was_ready)
+        if self._error is not None and self in self.pool.members:
+            # Noticed at once, not at the next request: the pool replaces the member and
+            # moves its subscriptions while it is idle too.
+            self._loop.call_soon(self.pool._member_died, self)  # type: ignore[union-attr]
 
 
 class Pool:
@@ -332,6 +340,36 @@ class Pool:
             self._retire(member)
             if not self._closing and len(self.members) + len(self._starting) < max(self.min_size, 1):
                 self._spawn(self._replace())
+            orphaned = [uri for uri, (owner, _) in self._subscribed.items() if owner is member]
+            if orphaned and not self._closing:
+                self._spawn(self._resubscribe(orphaned))
+
+    async def _resubscribe(self, uris: list[str]) -> None:
+        """Subscribe again, on a live member, to the URIs a dead member held: the agents that
+        subscribed keep their updates (with backoff while no member is ready)."""
+        delay, limit = _BACKOFF
+        while uris and not self._closing:
+            ready = self._ready()
+            if ready:
+                member = min(ready, key=lambda m: m.in_flight)
+                for uri in list(uris):
+                    entry = self._subscribed.get(uri)
+                    if entry is None or entry[0] is not None and entry[0] in self.members:
+                        uris.remove(uri)  # unsubscribed, or subscribed again, meanwhile
+                        continue
+                    try:
+                        await member.subscribe_resource(uri)
+                    except MCPStdioError as exc:
+                        logger.warning("%s: subscribing again to %s failed (%s); again in %.1f s",
+                                       self.command[0], uri, exc, delay)
+                        break
+                    current = self._subscribed.get(uri)
+                    if current is not None:
+                        self._subscribed[uri] = (member, current[1])
+                    uris.remove(uri)
+            if uris:
+                await asyncio.sleep(delay)
+                delay = min(limit, delay * 2)
 
     def _retire(self, member: _Member) -> None:
         """Take ``member`` out of service and close it in the background."""

@@ -172,6 +172,33 @@ def test_subscriptions_are_counted_across_agents():
     run(main())
 
 
+def test_a_dead_members_subscriptions_move_to_a_live_member():
+    async def main():
+        seen: list = []
+        async with reference_pool("handshake", size=2) as pool:
+            agent = pool.session(message_handler=seen.append)
+            await agent.subscribe_resource("reference://items/1")
+            holder = pool._subscribed["reference://items/1"][0]
+            os.kill(holder.pid, signal.SIGKILL)  # idle: noticed without any request
+            for _ in range(200):
+                owner = pool._subscribed["reference://items/1"][0]
+                if owner is not holder and owner in pool.members and len(pool.pids) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert owner is not holder and owner in pool.members and pool.stats()["replaced"] == 1
+            await agent.call_tool("touch", {"item": "1"})
+            for _ in range(100):
+                if any(n["method"] == "notifications/resources/updated" for n in seen):
+                    break
+                await asyncio.sleep(0.05)
+            assert [n["params"]["uri"] for n in seen if n["method"] == "notifications/resources/updated"] == [
+                "reference://items/1"]
+            await agent.close()
+            assert not pool._subscribed
+
+    run(main())
+
+
 def test_a_thousand_agents_created_and_closed_leave_nothing():
     from mcp_stdio.leakcheck import LeakCheck
 
