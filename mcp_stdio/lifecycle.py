@@ -266,10 +266,11 @@ PROBE: dict[tuple[Probe, str], tuple[Probe, tuple[str, ...]]] = {
     # "A -32022 answer to initialize means the server is modern": ask again, as the
     # official SDK does; the first discover may still answer too.
     (Probe.RACING, "initialize_modern"): (Probe.RACING, ("discover",)),
-    # Any other refusal of initialize while server/discover is still open: "the first valid
-    # answer decides the era", and an error is not one. A server that serves only
-    # 2026-07-28 may refuse initialize as an unknown method (-32601): wait for discover.
-    (Probe.RACING, "initialize_refused"): (Probe.MODERN_ONLY, ()),
+    # Any other refusal of initialize (an error, or a version we do not speak) while
+    # server/discover is unanswered fails the start at once: stdio servers answer in order,
+    # so a server that answered initialize has passed over discover and will not answer it
+    # (waiting would only turn a clear refusal into a startup timeout).
+    (Probe.RACING, "initialize_refused"): (Probe.DONE, ("fail",)),
     # A slow legacy server that died reading the probe, with initialize on its way.
     (Probe.RACING, "eof"): (Probe.DONE, ("respawn",)),
     (Probe.HANDSHAKING, "initialize_ok"): (Probe.DONE, ("complete",)),

@@ -382,14 +382,12 @@ def test_probe_a_modern_refusal_of_initialize_asks_again_and_continues_in_2026()
     assert kinds(events) == ["HandshakeComplete"] and client.era == "2026-07-28"
 
 
-def test_probe_another_refusal_of_initialize_while_discover_is_open_waits_for_discover():
+def test_probe_another_refusal_of_initialize_while_discover_is_unanswered_fails_the_start_at_once():
     client, events, sent, feed = probe_link(None)
     client.probe_timed_out()
     sent += [json.loads(item) for item in client.data_to_send().splitlines()]
-    feed({"jsonrpc": "2.0", "id": sent[1]["id"], "error": {"code": -32601, "message": "Method not found"}})
-    assert client.era is None and kinds(events) == []
-    feed({"jsonrpc": "2.0", "id": sent[0]["id"], "result": DISCOVER_RESULT})
-    assert kinds(events) == ["HandshakeComplete"] and client.era == "2026-07-28"
+    feed({"jsonrpc": "2.0", "id": sent[1]["id"], "error": {"code": -32603, "message": "no"}})
+    assert kinds(events) == ["HandshakeFailed"], kinds(events)
 
 
 def test_probe_a_server_that_dies_on_the_probe_is_started_again_for_the_handshake():
