@@ -183,7 +183,13 @@ def test_c7_parse_never_raises_on_deep_nesting_with_a_surrogate_escape():
     # fuzz: --target client --seed 14 --iteration 35: the exception escapes the client's
     # data callback, and the rest of the chunk (answers included) is lost
     line = b'{"jsonrpc":"2.0","method":"x","params":{"a":' + b"[" * 600 + b'"\\ud800"' + b"]" * 600 + b"}}"
-    assert isinstance(jsonrpc.parse(line), jsonrpc.InvalidMessage)
+    parsed = jsonrpc.parse(line)  # never raises
+    # How deep json's decoder goes depends on the interpreter: up to 3.11 it stops at the
+    # recursion limit (a parse error), from 3.12 its C stack allows this depth (a message).
+    if isinstance(parsed, jsonrpc.InvalidMessage):
+        assert parsed.reason == "not valid JSON (nested too deeply)" and parsed.code == -32700
+    else:
+        assert isinstance(parsed, jsonrpc.Notification) and parsed.method == "x"
 
 
 def test_c9_a_start_that_times_out_leaves_no_unretrieved_exception():
@@ -300,10 +306,15 @@ def test_s2_one_deeply_nested_line_does_not_stop_the_server(no_leaks):
     process = subprocess.run(mcp_stdio.reference_server_command(), input=b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n'
                              + deep + b'{"jsonrpc":"2.0","id":2,"method":"ping"}\n', capture_output=True, timeout=30)
     answers = [json.loads(line) for line in process.stdout.splitlines()]
-    # The deep line is refused as a parse error (JSON-RPC 2.0, section 5: id null), and the
-    # server goes on.
-    assert [answer["id"] for answer in answers] == [1, None, 2]
-    assert answers[1]["error"]["code"] == -32700 and "nested too deeply" in answers[1]["error"]["message"]
+    # The server goes on. Up to Python 3.11 the deep line is refused as a parse error
+    # (JSON-RPC 2.0, section 5: id null); from 3.12 json decodes this depth, and the line is
+    # an unknown notification, ignored.
+    if len(answers) == 3:
+        assert [answer["id"] for answer in answers] == [1, None, 2]
+        assert answers[1]["error"]["code"] == -32700 and "nested too deeply" in answers[1]["error"]["message"]
+    else:
+        assert [answer["id"] for answer in answers] == [1, 2]
+    assert all("result" in answers[i] for i in (0, -1))
     assert b"Traceback" not in process.stderr
 
 
