@@ -30,7 +30,6 @@ import asyncio
 
 from . import lifecycle
 from .errors import CapabilityError, LocalProtocolError, RemoteProtocolError, SchemaError
-from .schema import compile_schema
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -270,6 +269,8 @@ class ProtocolMethods:
                                       "has no structuredContent")
         instance = result["structuredContent"]
         budget = self.validation_timeout
+        from .schema import compile_schema  # the validator loads on the first outputSchema (import time)
+
         try:
             validator = compile_schema(schema)
             inline = INLINE_VALIDATION_BUDGET if budget is None else min(budget, INLINE_VALIDATION_BUDGET)

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 
@@ -488,3 +489,15 @@ def test_limits_group_alone_measures_its_own_costs_and_prints_its_estimate(tmp_p
     assert any(line.startswith("  alerts       warning at ") for line in lines)
     assert lines[-1].startswith("results: ")
     assert done.returncode == 0
+
+
+def test_the_release_baseline_ships_in_the_package_with_its_machine_and_intervals():
+    from mcp_stdio.bench import BASELINE_METRICS, is_estimate
+    from mcp_stdio.bench.report import release_baseline_path
+
+    baseline = json.loads(Path(release_baseline_path()).read_text(encoding="utf-8"))
+    assert baseline["schema"] == "mcp_stdio.bench.baseline/2"
+    assert {"cpu_count", "python", "platform", "memory_total_bytes"} <= set(baseline["machine"])
+    assert set(baseline["metrics"]) <= set(BASELINE_METRICS) and len(baseline["metrics"]) >= 10
+    ratios = [spec["value"] for spec in baseline["metrics"].values() if is_estimate(spec["value"])]
+    assert ratios and all(r["low"] <= r["median"] <= r["high"] for r in ratios if r["low"] is not None)

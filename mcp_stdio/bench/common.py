@@ -39,6 +39,9 @@ __all__ = [
     "package_parent",
 ]
 
+# Before 3.10, concurrent StreamWriter.drain() calls fail; the floor then shares one.
+_ONE_DRAIN_AT_A_TIME = sys.version_info < (3, 10)
+
 
 def reference_command() -> list[str]:
     """Return a lean command for the reference server.
@@ -184,6 +187,7 @@ class FloorClient:
         self.pending: dict[int, asyncio.Future] = {}
         self.next_id = 0
         self.reader: asyncio.Task | None = None
+        self._draining: asyncio.Future | None = None
 
     @property
     def pid(self) -> int | None:
@@ -229,8 +233,23 @@ class FloorClient:
             message["params"] = params
         stdin = self._pipes()[1]
         stdin.write(json.dumps(message).encode() + b"\n")
-        await stdin.drain()
+        if _ONE_DRAIN_AT_A_TIME:
+            await self._shared_drain(stdin)
+        else:
+            await stdin.drain()
         return await future
+
+    async def _shared_drain(self, stdin: asyncio.StreamWriter) -> None:
+        """Python 3.9's StreamWriter.drain() allows one waiter at a time (an AssertionError
+        with more): concurrent requests wait on one shared drain instead."""
+        if self._draining is None:
+            self._draining = asyncio.ensure_future(stdin.drain())
+            self._draining.add_done_callback(self._drained)
+        await asyncio.shield(self._draining)
+
+    def _drained(self, future: asyncio.Future) -> None:
+        if self._draining is future:
+            self._draining = None
 
     async def call_tool(self, name: str, arguments: dict) -> Any:
         return await self.request("tools/call", {"name": name, "arguments": arguments})
