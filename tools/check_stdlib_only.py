@@ -29,10 +29,7 @@ def main() -> int:
                 names = [node.module]
             for name in names:
                 root = name.split(".")[0]
-                # A sibling file is local: the fault servers (bench/servers/), run as
-                # scripts, import their _common.py as a top-level module.
-                local = (path.parent / f"{root}.py").is_file()
-                if root not in stdlib and root != "mcp_stdio" and not local:
+                if root not in stdlib and root != "mcp_stdio":
                     bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports {name}")
     for line in bad:
         print(line)

@@ -1,8 +1,10 @@
 """The misbehaving servers of the fault matrix: one misbehaviour per file, each a script.
 
 The bench (``faults``) and the tests run them as ``python FILE``, never import them:
-importing one would start it on this process's stdin. ``_common`` is their shared loop,
-imported as a top-level module from the script's own folder. :data:`SERVERS` is this folder,
+importing one would start it on this process's stdin. ``_common`` is their shared loop:
+each script puts the folder that holds ``mcp_stdio`` on its path and imports
+``mcp_stdio.bench.servers._common``, so every import is the standard library's or the
+package's own. :data:`SERVERS` is this folder,
 wherever the package lives (checkout, wheel or vendored copy).
 """
 

@@ -3,7 +3,12 @@
 # Every tool declares an outputSchema, so that a result slipping past the shape check would
 # also slip past the outputSchema check. The tool's name picks the result.
 
-from _common import answer_default, messages, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, messages, result, send  # noqa: E402
 
 RESULTS = {
     "null": None,

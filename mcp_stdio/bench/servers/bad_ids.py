@@ -3,7 +3,12 @@
 # In order: an unknown id, the id as a string, a boolean id, then the right answer twice (a
 # duplicate); then it ignores one call entirely and answers it late, after the cancellation.
 
-from _common import answer_default, messages, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, messages, result, send  # noqa: E402
 
 held = None
 for message in messages():

@@ -1,6 +1,11 @@
 """Puts terminal escapes, C0 and C1 controls and bidi overrides in its name, its tools and its results."""
 
-from _common import answer_default, init_result, messages, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, init_result, messages, result, send  # noqa: E402
 
 EVIL = "a\x1b[31mred\x1b[0m\x07b\x9bc\x85d\u202eevil\u202ce\u2066f\u2069g\u200fh"
 

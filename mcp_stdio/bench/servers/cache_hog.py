@@ -2,7 +2,12 @@
 
 # Except "short://..." URIs: cached for 100 ms, with a text that counts the reads of that URI.
 
-from _common import messages, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import messages, result, send  # noqa: E402
 
 MODERN = "2026-07-28"
 META = {"io.modelcontextprotocol/serverInfo": {"name": "cache-hog", "version": "0"}}

@@ -6,7 +6,12 @@
 # fine:      the same anyOf schema against a 4-deep array of integers (valid, quick)
 # unchecked: the value of "unique" from a tool without an outputSchema (what parsing costs)
 
-from _common import answer_default, messages, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, messages, result, send  # noqa: E402
 
 
 def nested(levels, inner):

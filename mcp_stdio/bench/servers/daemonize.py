@@ -4,7 +4,12 @@ import os
 import sys
 import time
 
-from _common import serve
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import serve  # noqa: E402
 
 pid = os.fork()
 if pid == 0:

@@ -1,6 +1,11 @@
 """Before answering initialize, sends a ping, a roots/list request and a log notification."""
 
-from _common import init_result, messages, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import init_result, messages, send  # noqa: E402
 
 replies = {}
 init: dict = {}

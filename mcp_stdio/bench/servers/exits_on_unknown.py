@@ -2,7 +2,12 @@
 
 import sys
 
-from _common import answer_default, messages, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, messages, send  # noqa: E402
 
 first = True
 for message in messages():

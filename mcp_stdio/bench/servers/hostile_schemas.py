@@ -3,7 +3,12 @@
 # A call returns structuredContent {"value": V}, V given with the schema. "tenths" checks
 # that 0.3 counts as a multiple of 0.1 (a float remainder is not exactly 0).
 
-from _common import answer_default, messages, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, messages, result, send  # noqa: E402
 
 
 def deep(levels):

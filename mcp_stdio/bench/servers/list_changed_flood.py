@@ -9,7 +9,12 @@ import select
 import sys
 import time
 
-from _common import answer_default, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, result, send  # noqa: E402
 
 count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 HOLD = 0.05

@@ -2,7 +2,12 @@
 
 # The tool's name picks the answer; the id is always the call's own, so only that call may fail.
 
-from _common import answer_default, messages, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, messages, send  # noqa: E402
 
 ANSWERS = {
     "result_and_error": lambda i: {"jsonrpc": "2.0", "id": i, "result": {"content": []},

@@ -4,7 +4,12 @@
 # of them). "progress" sends progress 1, 0.5 (backwards), 1 (equal), "2" (a string), 3,
 # true (not a number), then answers.
 
-from _common import answer_default, messages, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, messages, send  # noqa: E402
 
 RAW = {
     "nan": b'{"content": [], "structuredContent": {"value": NaN}}',

@@ -11,7 +11,12 @@
 import json
 import sys
 
-from _common import answer_default, init_result, messages, result, send
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import answer_default, init_result, messages, result, send  # noqa: E402
 
 MODE = sys.argv[1]
 MODERN = "2026-07-28"

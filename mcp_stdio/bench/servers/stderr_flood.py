@@ -3,7 +3,12 @@
 import os
 import sys
 
-from _common import serve
+import os as _os
+import sys as _sys
+
+# Run as a script (python -S this file): the folder that holds the mcp_stdio package joins the path.
+_sys.path.append(_os.path.abspath(_os.path.join(__file__, "../../../..")))
+from mcp_stdio.bench.servers._common import serve  # noqa: E402
 
 mib = int(sys.argv[1]) if len(sys.argv) > 1 else 100
 line = b"E" * 1023 + b"\n"
