@@ -1,25 +1,37 @@
-"""Learning that a child exited without a thread per child, on Python 3.9 to 3.11 (opt-in).
+"""Learning that a child exited without a thread per child, on Python 3.9 to 3.11.
 
 Theory of operation
 -------------------
-asyncio learns that a subprocess exited from the *child watcher* of the event loop policy.
-On Python 3.12 and later the default watcher already uses a pidfd (Linux 5.3+): the loop
-polls one descriptor per child, no thread. On 3.9 to 3.11 the default is
-``ThreadedChildWatcher``: one thread blocked in ``waitpid()`` per child, about 16 KiB of
-RSS, one thread and 2 KiB of heap per held session (2,001 threads at 2,000 sessions).
+asyncio learns that a subprocess exited from a *child watcher*. On Python 3.12 and later the
+loop uses a pidfd (Linux 5.3+) by itself: it polls one descriptor per child, no thread. On
+3.9 to 3.11, ``loop.subprocess_exec`` asks the event-loop *policy* for its watcher, by
+default ``ThreadedChildWatcher``: one thread blocked in ``waitpid()`` per child, about 16 KiB
+of RSS and 2 KiB of heap per held session (2,001 threads at 2,000 sessions).
 
-mcp_stdio spawns its servers through asyncio's subprocess support (the design card), and on
-3.9 to 3.11 that support asks the *policy* for its watcher: the only thread-free path that
-leaves the policy alone would be to build asyncio's private subprocess transport ourselves,
-which we do not do. So the library never changes the watcher by itself; an application that
-wants the saving calls :func:`use_pidfd_child_watcher` once, at start-up, and makes the choice
-for its whole process.
+:func:`subprocess_exec` is how mcp_stdio spawns every server. It is asyncio's subprocess
+support all the same (asyncio's Unix subprocess transport, asyncio's process protocol, the
+loop's own exit callback); what it changes, on 3.9 to 3.11 only, is the watcher that *our*
+children are registered with, the way 3.12's loop does it: when the policy still has the
+default thread-per-child watcher, the loop is asyncio's Unix selector loop and pidfds work,
+each child is registered with one shared :class:`PidfdChildWatcher` instead. The
+application's policy and its watcher are left untouched, so its own subprocesses behave as
+before; an application that chose another watcher (or another loop, such as uvloop) keeps
+it for our children too, through ``loop.subprocess_exec``. Elsewhere (no pidfds, 3.12+)
+it is ``loop.subprocess_exec`` unchanged.
 
-The watcher installed, :class:`PidfdChildWatcher`, differs from asyncio's own
-``PidfdChildWatcher`` of 3.9 to 3.11 in one way that matters here: it watches each child
-from the loop that spawned it (the running loop at spawn time, through the public
-``add_reader``), not from one loop attached in advance, so the synchronous client's
-background loop and the application's loop can both spawn. That is how 3.12's watcher works.
+This uses one private name of asyncio 3.9 to 3.11, ``unix_events._UnixSubprocessTransport``
+(stable over those versions, whose ``_make_subprocess_transport`` bodies are identical); if it
+is missing the function falls back to ``loop.subprocess_exec``.
+
+:func:`use_pidfd_child_watcher` remains for applications that want the same for *their own*
+subprocesses: it installs :class:`PidfdChildWatcher` as the policy's watcher, a process-wide
+choice the library never makes by itself.
+
+:class:`PidfdChildWatcher` differs from asyncio's own ``PidfdChildWatcher`` of 3.9 to 3.11 in
+one way that matters here: it watches each child from the loop that spawned it (the running
+loop at spawn time, through the public ``add_reader``), not from one loop attached in advance,
+so the synchronous client's background loop and the application's loop can both spawn. That is
+how 3.12's watcher works.
 """
 
 from __future__ import annotations
@@ -30,21 +42,35 @@ import os
 import sys
 from typing import Any, Callable
 
-__all__ = ["PidfdChildWatcher", "pidfd_supported", "use_pidfd_child_watcher"]
+# asyncio's Unix loop and subprocess transport (used below on 3.9 to 3.11 only); None on
+# Windows or in an asyncio without them.
+_unix_events: Any = getattr(asyncio, "unix_events", None)
+_UnixSelectorEventLoop: Any = getattr(_unix_events, "_UnixSelectorEventLoop", None)
+_UnixSubprocessTransport: Any = getattr(_unix_events, "_UnixSubprocessTransport", None)
+
+__all__ = ["PidfdChildWatcher", "pidfd_supported", "subprocess_exec", "use_pidfd_child_watcher"]
 
 logger = logging.getLogger("mcp_stdio.children")
 
 
+_pidfd_works: bool | None = None
+
+
 def pidfd_supported() -> bool:
     """Return True if this platform can watch children through pidfds (Linux 5.3 and later)."""
-    pidfd_open = getattr(os, "pidfd_open", None)
-    if pidfd_open is None:
-        return False
-    try:
-        os.close(pidfd_open(os.getpid()))
-    except OSError:  # ENOSYS on an old kernel, EPERM under some sandboxes
-        return False
-    return True
+    global _pidfd_works
+    if _pidfd_works is None:
+        pidfd_open = getattr(os, "pidfd_open", None)
+        if pidfd_open is None:
+            _pidfd_works = False
+        else:
+            try:
+                os.close(pidfd_open(os.getpid()))
+            except OSError:  # ENOSYS on an old kernel, EPERM under some sandboxes
+                _pidfd_works = False
+            else:
+                _pidfd_works = True
+    return _pidfd_works
 
 
 class PidfdChildWatcher(asyncio.AbstractChildWatcher if sys.version_info < (3, 12) else object):  # type: ignore[misc]
@@ -131,3 +157,61 @@ def use_pidfd_child_watcher() -> bool:
         return True
     policy.set_child_watcher(PidfdChildWatcher())
     return True
+
+
+# The watcher of every child spawned by subprocess_exec on 3.9 to 3.11 (it holds no loop).
+_watcher: PidfdChildWatcher | None = None
+
+
+def _watcher_for(loop: asyncio.AbstractEventLoop) -> PidfdChildWatcher | None:
+    """The pidfd watcher to register our child with, or None to let asyncio choose."""
+    global _watcher
+    if sys.version_info >= (3, 12) or _UnixSubprocessTransport is None or _UnixSelectorEventLoop is None \
+            or not pidfd_supported():
+        return None
+    if not isinstance(loop, _UnixSelectorEventLoop):  # uvloop and others watch children their own way
+        return None
+    current = asyncio.get_event_loop_policy().get_child_watcher()
+    if isinstance(current, PidfdChildWatcher):
+        return current  # the application opted in with use_pidfd_child_watcher()
+    if type(current) is not asyncio.ThreadedChildWatcher:
+        return None  # the application chose its watcher: respect it for our children too
+    if _watcher is None:
+        _watcher = PidfdChildWatcher()
+    return _watcher
+
+
+async def subprocess_exec(protocol_factory: Callable[[], asyncio.SubprocessProtocol], program: str, *args: str,
+                          **kwargs: Any) -> tuple[asyncio.SubprocessTransport, asyncio.SubprocessProtocol]:
+    """``loop.subprocess_exec`` of the running loop, without a thread per child on 3.9 to 3.11.
+
+    Takes the arguments of ``loop.subprocess_exec`` (bytes pipes, no shell) and returns the
+    same ``(transport, protocol)``. See the module's documentation for when a pidfd watcher
+    is used and when asyncio's own path is taken.
+
+    Raises:
+        OSError: the program cannot be run (as ``loop.subprocess_exec``).
+    """
+    loop = asyncio.get_running_loop()
+    watcher = _watcher_for(loop)
+    if watcher is None:
+        return await loop.subprocess_exec(protocol_factory, program, *args, **kwargs)
+    stdin = kwargs.pop("stdin", asyncio.subprocess.PIPE)
+    stdout = kwargs.pop("stdout", asyncio.subprocess.PIPE)
+    stderr = kwargs.pop("stderr", asyncio.subprocess.PIPE)
+    protocol = protocol_factory()
+    # What asyncio 3.9-3.11's _UnixSelectorEventLoop._make_subprocess_transport does, with
+    # our watcher in place of the policy's (3.12's loop makes the same choice by itself).
+    waiter = loop.create_future()
+    transport = _UnixSubprocessTransport(loop, protocol, (program, *args), False, stdin, stdout, stderr, 0,
+                                         waiter=waiter, extra=None, **kwargs)
+    watcher.add_child_handler(transport.get_pid(), loop._child_watcher_callback, transport)  # type: ignore[attr-defined]
+    try:
+        await waiter
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException:
+        transport.close()
+        await transport._wait()
+        raise
+    return transport, protocol

@@ -6,7 +6,8 @@ Theory of operation
 JSON-RPC. Its owner (the client) supplies two callbacks: ``on_data(bytes)`` for stdout and
 ``on_lost(returncode)`` called exactly once when the connection is over.
 
-* **Spawn**: ``loop.subprocess_exec`` with an argv list (never a shell), in a new session
+* **Spawn**: ``loop.subprocess_exec`` with an argv list (never a shell), through
+  :func:`mcp_stdio.children.subprocess_exec` (no thread per child on 3.9 to 3.11), in a new session
   (``start_new_session=True``) so that the child leads its own process group: signals go to
   the whole group, and grandchildren started by launchers such as ``npx`` or ``uvx`` cannot
   outlive the server.
@@ -47,6 +48,7 @@ import os
 import signal
 from typing import Callable
 
+from .children import subprocess_exec
 from .errors import SpawnError
 from .outbound import DEFAULT_QUEUE_SIZE, Outbound
 
@@ -290,9 +292,8 @@ class ChildTransport:
         Raises:
             SpawnError: the command cannot be run; the message names it and the reason.
         """
-        loop = asyncio.get_running_loop()
         try:
-            transport, _ = await loop.subprocess_exec(
+            transport, _ = await subprocess_exec(
                 lambda: _Protocol(self),
                 *self.command,
                 stdin=asyncio.subprocess.PIPE,

@@ -1,4 +1,5 @@
-"""The opt-in pidfd child watcher: no thread per child on Python 3.9 to 3.11, same exit codes.
+"""No thread per child on Python 3.9 to 3.11: our spawns by default, the application's own
+with the opt-in pidfd watcher; same exit codes; the application's policy left alone.
 
 Each check runs in a fresh interpreter: installing a watcher is a process-wide choice that
 must not leak into the other tests.
@@ -25,6 +26,13 @@ from mcp_stdio import sync
 from mcp_stdio.children import use_pidfd_child_watcher
 
 INSTALL = {install}
+CUSTOM = {custom}
+policy = asyncio.get_event_loop_policy()
+if CUSTOM and sys.version_info < (3, 12):
+    class MyWatcher(asyncio.ThreadedChildWatcher):
+        pass
+    policy.set_child_watcher(MyWatcher())
+before_watcher = policy.get_child_watcher() if sys.version_info < (3, 12) else None
 if INSTALL:
     assert use_pidfd_child_watcher() is True
     assert use_pidfd_child_watcher() is True  # a second call keeps the installed watcher
@@ -39,6 +47,21 @@ async def main():
     for client in clients:
         await client.close()
     print("closed", [client.returncode for client in clients])
+    if sys.version_info < (3, 12):
+        print("policy-unchanged", policy.get_child_watcher() is before_watcher)
+    missing = mcp_stdio.connect(["/nonexistent/mcp-server"])
+    try:
+        await missing.start()
+    except mcp_stdio.SpawnError as exc:
+        print("missing", type(exc).__name__)
+    crash = mcp_stdio.connect([sys.executable, "-c", "raise SystemExit(7)"], startup_timeout=10)
+    try:
+        await crash.start()
+    except mcp_stdio.StartError:
+        print("crash", crash.returncode)
+    sleeper = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(1)")
+    print("own-threads", threading.active_count() - before)
+    await sleeper.wait()
     done = await asyncio.create_subprocess_exec(sys.executable, "-c", "raise SystemExit(3)")
     print("exit", await done.wait())
     killed = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(30)")
@@ -52,27 +75,46 @@ with sync.connect(mcp_stdio.reference_server_command()) as client:
 '''
 
 
-def run(install: bool) -> dict[str, str]:
+def run(install: bool, custom: bool = False) -> dict[str, str]:
     done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c",
-                           textwrap.dedent(SCRIPT.format(install=install))],
+                           textwrap.dedent(SCRIPT.format(install=install, custom=custom))],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     return dict(line.split(" ", 1) for line in done.stdout.splitlines())
 
 
-def test_children_are_watched_without_threads_and_exit_codes_are_kept():
-    seen = run(install=True)
-    assert seen["extra-threads"] == "0"
+def check_exit_codes(seen: dict[str, str]) -> None:
     assert seen["closed"] == "[0, 0, 0, 0]"
+    assert seen["missing"] == "SpawnError"
+    assert seen["crash"] == "7"
     assert seen["exit"] == "3"
     assert seen["killed"] == "-9"
     assert seen["sync"] == "yo"
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ watches children with pidfds by default")
-def test_without_the_opt_in_python_3_9_to_3_11_keeps_a_thread_per_child():
-    # The library never changes the watcher by itself: the default one is still in use.
-    assert run(install=False)["extra-threads"] == "4"
+def test_with_the_opt_in_every_child_is_watched_without_threads_and_exit_codes_are_kept():
+    seen = run(install=True)
+    assert seen["extra-threads"] == "0"
+    assert seen["own-threads"] == "0"  # the application's own subprocess too
+    check_exit_codes(seen)
+
+
+def test_by_default_our_children_have_no_thread_and_the_policy_is_left_alone():
+    seen = run(install=False)
+    assert seen["extra-threads"] == "0"
+    check_exit_codes(seen)
+    if sys.version_info < (3, 12):
+        # The application's policy keeps its watcher, and its own subprocesses use it.
+        assert seen["policy-unchanged"] == "True"
+        assert seen["own-threads"] == "1"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ has no policy child watchers in use")
+def test_a_watcher_the_application_chose_is_used_for_our_children_too():
+    seen = run(install=False, custom=True)
+    assert seen["extra-threads"] == "4"  # its (thread-per-child) watcher, as it asked
+    assert seen["policy-unchanged"] == "True"
+    check_exit_codes(seen)
 
 
 def test_removing_a_handler_closes_its_pidfd():

@@ -8,10 +8,10 @@
   floor in interleaved trials, with the ratio and its 95 % interval. The sessions are held
   with the light server replaying the benchmark server's own ``initialize`` answer
   (recorded by ``server_cost``), so the client keeps exactly what it would keep for that
-  server, while the trials spawn a cheap process. On Python 3.9 to 3.11, where asyncio's
-  default child watcher keeps one thread per child, the same trials run a second time with
-  :func:`mcp_stdio.children.use_pidfd_child_watcher` called first (the opt-in that removes
-  the thread; ``pidfd_*`` metrics), against the floor as it is.
+  server, while the trials spawn a cheap process. mcp_stdio watches its children without a
+  thread where pidfds work (:mod:`mcp_stdio.children`); the floor, spawning through
+  ``asyncio.create_subprocess_exec``, has asyncio's watcher: one thread per child on 3.9 to
+  3.11, a pidfd on 3.12 and later.
 """
 
 from __future__ import annotations
@@ -78,10 +78,6 @@ async def session_cost(ctx: Context, initialize: dict) -> None:
 
         a, b = await interleave(trial("mcp_stdio"), trial("floor"), pairs,
                                 lambda i, n: ctx.progress(f"session_cost: {count} held sessions", i, n))
-        pidfd = None
-        if sys.version_info < (3, 12) and pidfd_supported():
-            pidfd = await interleave(trial("mcp_stdio_pidfd"), trial("floor"), pairs,
-                                     lambda i, n: ctx.progress(f"session_cost: {count} held sessions, pidfd", i, n))
     finally:
         os.unlink(path)
     per = {key: [v / count / 1024 for v in a[key]] for key in ("heap", "rss")}
@@ -99,16 +95,9 @@ async def session_cost(ctx: Context, initialize: dict) -> None:
     }
     note = (f"{pairs} pairs of fresh interpreters, each holding {count} sessions; the light server replays "
             f"the initialize answer of {ctx.server_name}; heap from tracemalloc, RSS and fds from /proc")
-    if pidfd is not None:
-        with_pidfd, floor_again = pidfd
-        metrics.update({
-            "pidfd_client_heap_per_session_kib": estimate([v / count / 1024 for v in with_pidfd["heap"]], "KiB"),
-            "pidfd_heap_ratio": ratio_estimate(with_pidfd["heap"], floor_again["heap"]),
-            "pidfd_client_rss_per_session_kib": estimate([v / count / 1024 for v in with_pidfd["rss"]], "KiB"),
-            "pidfd_rss_ratio": ratio_estimate(with_pidfd["rss"], floor_again["rss"]),
-        })
-        note += ("; pidfd_*: the same with mcp_stdio.children.use_pidfd_child_watcher() called first (no thread "
-                 "per child), against the floor with asyncio's default watcher, in another 6 pairs")
+    if sys.version_info < (3, 12):
+        note += ("; on this interpreter the floor keeps asyncio's waitpid thread per child, mcp_stdio a pidfd"
+                 if pidfd_supported() else "; no pidfds here: both keep asyncio's waitpid thread per child")
     ctx.record("session_cost", metrics, note=note)
 
 
@@ -119,11 +108,6 @@ def child(args: dict) -> None:
 
 async def _held(kind: str, command: list[str], count: int, env: dict | None) -> dict:
     import mcp_stdio
-
-    if kind == "mcp_stdio_pidfd":
-        from mcp_stdio.children import use_pidfd_child_watcher
-
-        use_pidfd_child_watcher()
 
     from .common import FloorClient
 

@@ -146,11 +146,6 @@ def summary(document: dict) -> list[str]:
             text += (f", server PSS {_number(server_cost['server_pss_per_session_kib'] / 1024)} MiB "
                      f"(USS {_number(server_cost['server_uss_per_session_kib'] / 1024)} MiB)")
         lines.append(_line("memory", text))
-        if "pidfd_client_rss_per_session_kib" in cost:
-            lines.append(_line("", f"with use_pidfd_child_watcher(): client heap "
-                                   f"{show(value_of(cost['pidfd_client_heap_per_session_kib']), 'KiB')}, client RSS "
-                                   f"{show(value_of(cost['pidfd_client_rss_per_session_kib']), 'KiB')} "
-                                   f"(no waitpid thread per child)"))
     leak = results.get("stress", {}).get("leak", {}).get("metrics")
     if leak:
         clean = leak["heap_growth_kib"] < 64 and not (leak["fds_left"] or leak["tasks_left"] or leak["children_left"])
