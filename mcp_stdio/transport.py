@@ -170,6 +170,7 @@ class _Protocol(asyncio.SubprocessProtocol):
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd == 1:
+            self._owner.outbound.peer_spoke()
             self._owner._stdout_data(data)
         else:
             self._owner._stderr.feed(data)

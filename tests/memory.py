@@ -44,6 +44,7 @@ class Peer:
         """Deliver a message (or raw bytes) to the client."""
         data = message if isinstance(message, bytes) else json.dumps(message).encode() + b"\n"
         self._transport.bytes_read += len(data)
+        self._transport.outbound.peer_spoke()  # as ChildTransport does for stdout data
         self._transport.on_data(data)
 
     def answer(self, request: dict, result: object) -> None:

@@ -107,7 +107,13 @@ def test_timeout_fires_while_the_pipe_is_full_and_unsent_requests_are_never_canc
 
     async def main():
         async with memory_client(script, capacity=4, timeout=0.1, queue_size=2, close_timeout=0.1) as client:
-            results = await asyncio.gather(*(client.request("x") for _ in range(10)), return_exceptions=True)
+            # One request per loop iteration: each is its own write (a burst of one), so the
+            # pipe pauses after four lines and the rest wait in the client.
+            calls = []
+            for _ in range(10):
+                calls.append(asyncio.ensure_future(client.request("x")))
+                await asyncio.sleep(0)
+            results = await asyncio.gather(*calls, return_exceptions=True)
             assert all(isinstance(r, RequestTimeout) for r in results)
             assert client.pending_count == 0
             assert client._transport.outbound.paused

@@ -80,6 +80,7 @@ class _Reader(asyncio.Protocol):
         self._connection = connection
 
     def data_received(self, data: bytes) -> None:
+        self._connection.outbound.peer_spoke()
         self._connection.received(data)
 
     def eof_received(self) -> bool:
