@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 
 from . import lifecycle
+from .calls import CANCELLED_BY_CALLER
 from .errors import CapabilityError, LocalProtocolError, RemoteProtocolError, SchemaError
 
 TYPE_CHECKING = False
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Optional
     from collections.abc import Awaitable
 
+    from .calls import Calls
     from .subscriptions import Subscription
     from .types import (
         CallToolResult,
@@ -121,6 +123,13 @@ class ProtocolMethods:
                     max_total_timeout: float | None = None, task: bool = False) -> Any:  # pragma: no cover
         """Send one request (with the era's rules) and return its checked result."""
         raise NotImplementedError
+
+    def _start_plain(self, method: str, params: dict,
+                     timeout: float | None) -> tuple[Calls, Any, asyncio.Future] | None:
+        """Send a request without progress or task now, if the era allows it, and return
+        ``(calls, id, future)`` for the caller to await in its own frame; else ``None``
+        (then :meth:`_send` is the way). The hot path of :meth:`call_tool`."""
+        return None
 
     # The generic request
 
@@ -250,10 +259,22 @@ class ProtocolMethods:
             params["task"] = task
         if meta:
             params["_meta"] = dict(meta)
-        result = await self._send("tools/call", params, timeout=self.timeout if timeout is DEFAULT else timeout,
-                                  progress_callback=progress_callback,
-                                  reset_timeout_on_progress=reset_timeout_on_progress,
-                                  max_total_timeout=max_total_timeout, task=task is not None)
+        if timeout is DEFAULT:
+            timeout = self.timeout
+        # The common call in this one frame: no coroutine between the caller and the answer.
+        started = self._start_plain("tools/call", params, timeout) if progress_callback is None and task is None \
+            else None
+        if started is not None:
+            calls, msg_id, future = started
+            try:
+                result = await future
+            except asyncio.CancelledError:
+                calls.abandon(msg_id, CANCELLED_BY_CALLER)
+                raise
+        else:
+            result = await self._send("tools/call", params, timeout=timeout, progress_callback=progress_callback,
+                                      reset_timeout_on_progress=reset_timeout_on_progress,
+                                      max_total_timeout=max_total_timeout, task=task is not None)
         if validate and task is None:
             schema = self._output_schemas().get(name)
             if schema is not None and not result.get("isError"):

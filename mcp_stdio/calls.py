@@ -38,10 +38,13 @@ if TYPE_CHECKING:
 
     Send = Callable[[bytes, Any], bool]
 
-__all__ = ["Calls", "Incoming", "Dispatcher", "DEFAULT_MAX_RUNNING", "DEFAULT_MAX_QUEUED_NOTIFICATIONS"]
+__all__ = ["Calls", "Incoming", "Dispatcher", "CANCELLED_BY_CALLER", "DEFAULT_MAX_RUNNING",
+           "DEFAULT_MAX_QUEUED_NOTIFICATIONS"]
 
 logger = logging.getLogger("mcp_stdio.client")
 
+# The reason given in notifications/cancelled when the caller's wait is cancelled.
+CANCELLED_BY_CALLER = "cancelled by the caller"
 # Requests of the peer whose handlers run at once; the session refuses beyond its
 # max_incoming, so the rest wait in a bounded line.
 DEFAULT_MAX_RUNNING = 16
@@ -147,7 +150,7 @@ class Calls:
                 self._progress = {}
             self._progress[msg_id] = progress
         elif timeout:
-            (self._deadlines or self._new_deadlines()).add(msg_id, timeout)
+            (self._deadlines if self._deadlines is not None else self._new_deadlines()).add(msg_id, timeout)
         if self.trace:
             logger.debug("> %s", data[:1000])
         try:
@@ -156,7 +159,7 @@ class Calls:
                 raise LocalProtocolError(f"cannot send {method}: the connection is closed")
             return await future
         except asyncio.CancelledError:
-            self.abandon(msg_id, "cancelled by the caller")
+            self.abandon(msg_id, CANCELLED_BY_CALLER)
             raise
         finally:
             if progress is not None:
@@ -167,21 +170,32 @@ class Calls:
     async def call_plain(self, method: str, params: dict | None, timeout: float | None) -> Any:
         """:meth:`call` without progress, task, ``_meta`` or ticket: the common request, in
         one frame."""
+        msg_id, future = self.start_plain(method, params, timeout)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self.abandon(msg_id, CANCELLED_BY_CALLER)
+            raise
+
+    def start_plain(self, method: str, params: dict | None, timeout: float | None) -> tuple[Any, asyncio.Future]:
+        """Send the common request and return ``(id, future)``: :meth:`call_plain` without its
+        wait, for a caller that awaits the future in its own frame (``call_tool``). That caller
+        must call ``abandon(id, CANCELLED_BY_CALLER)`` when its wait is cancelled.
+
+        Raises:
+            LocalProtocolError: the connection is closed.
+        """
         future = self._loop.create_future()
         msg_id, data = self._session.send_request(method, params, future)
         self.sent += 1
         if timeout:
-            (self._deadlines or self._new_deadlines()).add(msg_id, timeout)
+            (self._deadlines if self._deadlines is not None else self._new_deadlines()).add(msg_id, timeout)
         if self.trace:
             logger.debug("> %s", data[:1000])
         if not self._send(data, msg_id):
             self._session.forget(msg_id)
             raise LocalProtocolError(f"cannot send {method}: the connection is closed")
-        try:
-            return await future
-        except asyncio.CancelledError:
-            self.abandon(msg_id, "cancelled by the caller")
-            raise
+        return msg_id, future
 
     def open(self, method: str, params: dict | None, meta: dict | None = None) -> tuple[Any, asyncio.Future]:
         """Send a request without a timeout and return ``(id, future)`` at once (for a

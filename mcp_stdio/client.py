@@ -478,6 +478,15 @@ class Client(ProtocolMethods):
     def _output_schemas(self) -> dict[str, Any]:
         return self._schemas
 
+    def _start_plain(self, method: str, params: dict,
+                     timeout: float | None) -> tuple[Calls, Any, asyncio.Future] | None:
+        """See :meth:`ProtocolMethods._start_plain`: a ready connection in the handshake era."""
+        calls = self._calls
+        if calls is None or self._session.state is not State.READY or self._session.era != lifecycle.HANDSHAKE:
+            return None
+        msg_id, future = calls.start_plain(method, params, timeout)
+        return calls, msg_id, future
+
     async def _send(self, method: str, params: dict | None, *, timeout: float | None,
                     progress_callback: ProgressCallback | None = None, reset_timeout_on_progress: bool = False,
                     max_total_timeout: float | None = None, task: bool = False,

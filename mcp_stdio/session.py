@@ -175,7 +175,8 @@ class Endpoint:
             LocalProtocolError: the lifecycle does not allow ``method`` now.
             ValueError: ``params`` cannot be serialized as JSON.
         """
-        self._check_may_send(method)
+        if self.state is not State.READY:  # READY allows everything: the common case costs no call
+            self._check_may_send(method)
         if not task and params and "task" in params and self.version is not None:
             info = shapes.method_info(self.version, method)
             task = info is not None and info.task
