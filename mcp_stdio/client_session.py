@@ -52,7 +52,7 @@ from .errors import (
 from .events import HandshakeComplete, HandshakeFailed, RestartForHandshake, SendInitialize
 from .framing import DEFAULT_MAX_MESSAGE_SIZE
 from .lifecycle import HANDSHAKE_VERSIONS, MODERN_VERSIONS, PROBE, Probe, State
-from .session import DEFAULT_MAX_INCOMING, Endpoint
+from .session import DEFAULT_MAX_INCOMING, NO_IDS, Endpoint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class ClientSession(Endpoint):
         self.probe = Probe.DONE
         self._initialize_id: int | None = None
         self._discover_ids: dict[int, str] = {}  # open server/discover requests -> version asked
-        self._ignored: set[int] = set()  # late answers of the era probe, dropped quietly
+        self._ignored: set[int] | frozenset = NO_IDS  # late answers of the era probe, dropped quietly
         self._meta: dict | None = None  # the per-request _meta fields of 2026-07-28
         # The lowest level of notifications/message wanted (2026-07-28 sends it per request).
         self.log_level: str | None = None
@@ -246,11 +246,24 @@ class ClientSession(Endpoint):
             raise LocalProtocolError(f"cannot send {method} before the session is ready "
                                      f"(session is {state.value})")
 
+    def _mark(self, msg_id: int) -> None:
+        """Keep the answer of our request ``msg_id`` for the probe's own handling."""
+        if self._special is NO_IDS:
+            self._special = set()
+        self._special.add(msg_id)  # type: ignore[union-attr]
+
+    def _unmark(self, msg_id: Any) -> None:
+        special = self._special
+        if msg_id in special:
+            special.discard(msg_id)  # type: ignore[union-attr]
+            if not special:
+                self._special = NO_IDS  # the common state after the start: no set held
+
     def _send_discover(self, version: str) -> None:
         fields = modern.meta_fields(version, self.capabilities, self.client_info, None)
         msg_id, data = Endpoint.send_request(self, "server/discover", {"_meta": fields})
         self._discover_ids[msg_id] = version
-        self._special.add(msg_id)
+        self._mark(msg_id)
         self._out.append(data)
 
     def _send_initialize(self) -> None:
@@ -260,7 +273,7 @@ class ClientSession(Endpoint):
                   "clientInfo": self.client_info}
         msg_id, data = Endpoint.send_request(self, "initialize", params)
         self._initialize_id = msg_id
-        self._special.add(msg_id)
+        self._mark(msg_id)
         self.state = State.INITIALIZING
         self._out.append(data)
 
@@ -268,12 +281,14 @@ class ClientSession(Endpoint):
                 events: list) -> None:
         if msg_id in self._discover_ids or msg_id == self._initialize_id:
             del self._pending[msg_id]
-            self._special.discard(msg_id)
+            self._unmark(msg_id)
             self._probe_answer(msg_id, message, events)  # type: ignore[arg-type]
         elif msg_id in self._ignored:
             del self._pending[msg_id]
-            self._ignored.discard(msg_id)  # type: ignore[arg-type]
-            self._special.discard(msg_id)
+            self._ignored.discard(msg_id)  # type: ignore[union-attr]
+            if not self._ignored:
+                self._ignored = NO_IDS
+            self._unmark(msg_id)
         else:
             super()._answer(msg_id, entry, message, events)
 
@@ -281,7 +296,7 @@ class ClientSession(Endpoint):
         answer_id = message.answer_id
         if answer_id in self._discover_ids or (answer_id is not None and answer_id == self._initialize_id):
             del self._pending[answer_id]  # type: ignore[arg-type]
-            self._special.discard(answer_id)
+            self._unmark(answer_id)
             if self._discover_ids.pop(answer_id, None) is not None:  # type: ignore[arg-type]
                 self._step("discover_malformed", events, f"server/discover answer: {message.reason}")
             else:
@@ -425,9 +440,11 @@ class ClientSession(Endpoint):
 
     def _forget_probe(self) -> None:
         """Drop the open questions of the probe; their late answers are ignored quietly."""
-        self._ignored.update(self._discover_ids)
+        ignored = set(self._ignored)
+        ignored.update(self._discover_ids)
         if self._initialize_id is not None:
-            self._ignored.add(self._initialize_id)
+            ignored.add(self._initialize_id)
+        self._ignored = ignored if ignored else NO_IDS
         self._discover_ids.clear()
         self._initialize_id = None
 

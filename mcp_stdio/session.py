@@ -69,6 +69,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAX_INCOMING", "Endpoint"]
 
+# The empty set of ids an idle session shares (a set of its own costs 216 bytes).
+NO_IDS: frozenset = frozenset()
+
 # Requests of the peer handled at once, beyond which new ones are refused with an error: a
 # peer that floods must not make this side's memory grow without bound.
 DEFAULT_MAX_INCOMING = 1024
@@ -116,8 +119,9 @@ class Endpoint:
         # peer's request id -> [method, version, cancelled, task] while this side handles it.
         self._incoming: dict[int | str, list] = {}
         self._out: list[bytes] = []
-        # Ids of our requests whose answers a subclass handles itself (the era probe's).
-        self._special: set = set()
+        # Ids of our requests whose answers a subclass handles itself (the era probe's); the
+        # shared empty frozenset while there are none (an idle session holds no set).
+        self._special: set | frozenset = NO_IDS
         self.state = State.NEW
         # The negotiated protocol version (None before it is known).
         self.version: str | None = None

@@ -362,6 +362,21 @@ def test_probe_timeout_keeps_both_questions_open_and_a_late_discover_result_wins
     assert kinds(events) == ["SendInitialize", "HandshakeComplete"]
 
 
+def test_once_the_probe_is_settled_a_session_holds_no_id_set_of_its_own():
+    # Memory per idle session (issue 16): the probe's bookkeeping returns to one shared
+    # empty set once its last question is answered, late answers included.
+    from mcp_stdio.session import NO_IDS
+
+    client, events, sent, feed = probe_link(None)
+    events += client.probe_timed_out()
+    sent += [json.loads(item) for item in client.data_to_send().splitlines()]
+    feed({"jsonrpc": "2.0", "id": sent[0]["id"], "result": DISCOVER_RESULT})
+    assert client._ignored == {sent[1]["id"]}  # the late answer to initialize is still expected
+    feed({"jsonrpc": "2.0", "id": sent[1]["id"], "result": INITIALIZE_RESULT})
+    assert kinds(events) == ["SendInitialize", "HandshakeComplete"]
+    assert client._special is NO_IDS and client._ignored is NO_IDS
+
+
 def test_probe_timeout_then_initialize_result_means_the_handshake_and_a_late_discover_error_is_ignored():
     client, events, sent, feed = probe_link(None)
     client.probe_timed_out()
