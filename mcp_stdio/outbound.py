@@ -10,11 +10,12 @@ calls ``pause_writing()`` on its protocol once the buffer passes its high-water 
   future (the common case costs one ``write()``).
 * **One write per burst**: when a second message follows a write before the peer has
   sent anything back (:meth:`Outbound.peer_spoke`), it and every message after it until the
-  end of the loop iteration are joined into one ``write()``, made by one ``call_soon``
-  callback: ``asyncio.gather`` of 1,000 calls costs two system calls, not 1,000, and the
-  peer wakes once. A request followed by its answer (the sequential case) never waits;
-  a burst's messages wait at most until the end of the current loop iteration. They count
-  in :attr:`Outbound.backlog`, and :meth:`Outbound.discard` drops them like queued ones.
+  end of the loop iteration are joined into writes of :data:`BURST_SIZE` bytes, the last
+  one made by one ``call_soon`` callback: ``asyncio.gather`` of 1,000 calls costs about 20
+  system calls, not 1,000, and the peer starts on the first messages while the rest are
+  made. A request followed by its answer (the sequential case) never waits; a burst's
+  messages wait at most until the end of the current loop iteration. They count in
+  :attr:`Outbound.backlog`, and :meth:`Outbound.discard` drops them like queued ones.
 * While it is paused, messages wait in an ``asyncio.Queue`` of ``queue_size`` entries
   (created on the first pause: an idle connection holds no queue), and beyond that bound in
   a line of waiting senders. A waiting sender costs no future of its own: a request's
@@ -38,7 +39,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Outbound", "DEFAULT_QUEUE_SIZE", "WRITE_CHUNK"]
+__all__ = ["Outbound", "BURST_SIZE", "DEFAULT_QUEUE_SIZE", "WRITE_CHUNK"]
 
 logger = logging.getLogger("mcp_stdio.transport")
 
@@ -47,6 +48,10 @@ DEFAULT_QUEUE_SIZE = 100
 # Messages are joined into writes of about this size when a backlog is flushed: large
 # enough to amortize the system call, small enough to stop soon after the pipe pauses.
 WRITE_CHUNK = 256 * 1024
+# A burst is written as soon as it holds this many bytes, not only at the end of the loop
+# iteration: the peer starts on the first messages while the rest are being made (one
+# write at the end was measured 1.2x slower in wall time for 1,000 gathered calls).
+BURST_SIZE = 4096
 
 
 class Outbound:
@@ -57,7 +62,7 @@ class Outbound:
     """
 
     __slots__ = ("queue_size", "_pipe", "_queue", "_line", "_unsent", "_paused", "_closed", "_room",
-                 "_drained", "bytes_written", "_wrote", "_burst", "_burst_ids")
+                 "_drained", "bytes_written", "_wrote", "_burst", "_burst_ids", "_burst_size")
 
     def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         if queue_size < 1:
@@ -80,6 +85,7 @@ class Outbound:
         # The messages of this loop iteration's burst ("" once discarded), written by _write_burst.
         self._burst: list[bytes] | None = None
         self._burst_ids: dict[Any, int] | None = None  # request id -> its index in _burst
+        self._burst_size = 0  # bytes in _burst
 
     # Public methods
 
@@ -128,11 +134,15 @@ class Outbound:
             if request_id is not None:
                 self._burst_ids[request_id] = len(burst)  # type: ignore[index]
             burst.append(data)
+            self._burst_size += len(data)
+            if self._burst_size >= BURST_SIZE and not self._paused:
+                self._write_burst(final=False)  # the peer can start on these while we go on
             return True
         queue = self._queue
         if not self._paused and (queue is None or (queue.empty() and not self._line)):
             if self._wrote:  # a second message before the peer answered: open a burst
                 self._burst = [data]
+                self._burst_size = len(data)
                 self._burst_ids = {} if request_id is None else {request_id: 0}
                 asyncio.get_running_loop().call_soon(self._write_burst)
                 return True
@@ -217,13 +227,18 @@ class Outbound:
 
     # Private methods
 
-    def _write_burst(self) -> None:
-        """Write this iteration's burst: joined, in chunks while the pipe takes data, the
-        rest kept in order with the queue."""
+    def _write_burst(self, final: bool = True) -> None:
+        """Write the burst: joined, in chunks while the pipe takes data, the rest kept in
+        order with the queue. ``final`` (the end of the loop iteration) closes the burst;
+        otherwise (it reached :data:`BURST_SIZE`) it stays open, empty, for what follows."""
         burst, ids = self._burst, self._burst_ids
-        self._burst = self._burst_ids = None
-        self._wrote = False
-        if burst is None or self._closed or self._pipe is None:
+        if final:
+            self._burst = self._burst_ids = None
+            self._wrote = False
+        elif burst is not None:
+            self._burst, self._burst_ids = [], {}
+        self._burst_size = 0
+        if not burst or self._closed or self._pipe is None:
             return
         if ids:  # the index of each unsent request: what is not written now stays discardable
             keys: list[Any] = [None] * len(burst)
@@ -240,9 +255,13 @@ class Outbound:
             if data:
                 self.bytes_written += len(data)
                 self._pipe.write(data)  # may call pause(): the rest waits with the queue
-        for index in range(start, count):
-            if burst[index]:
-                self._enqueue(burst[index], keys[index] if ids else None)
+        if start < count:
+            # The pipe is full: the rest waits with the queue, and so does whatever follows in
+            # this iteration (a burst only opens while the pipe takes data).
+            self._burst = self._burst_ids = None
+            for index in range(start, count):
+                if burst[index]:
+                    self._enqueue(burst[index], keys[index] if ids else None)
         self._wake()
 
     def _flush(self) -> None:

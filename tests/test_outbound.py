@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from mcp_stdio.outbound import WRITE_CHUNK, Outbound
+from mcp_stdio.outbound import BURST_SIZE, WRITE_CHUNK, Outbound
 
 
 class RecordingPipe:
@@ -70,18 +70,24 @@ def test_messages_answered_in_between_are_each_written_at_once():
     run(main())
 
 
-def test_a_burst_is_one_write_at_the_end_of_the_loop_iteration():
+def test_a_burst_is_written_in_few_writes_by_the_end_of_the_loop_iteration():
     async def main():
         outbound, pipe = make()
         for n in range(1000):
             outbound.send(line(n), n)
-        assert pipe.writes == [line(0)]  # the first at once, the rest wait for the iteration's end
-        assert outbound.backlog == 999
-        await asyncio.sleep(0)
-        assert len(pipe.writes) == 2
+        total = sum(len(line(n)) for n in range(1000))
+        # The first at once; then a write each time the burst reaches BURST_SIZE bytes.
+        assert pipe.writes[0] == line(0)
+        assert all(BURST_SIZE <= len(data) < BURST_SIZE + 16 for data in pipe.writes[1:])
+        assert len(pipe.writes) == 1 + (total - len(line(0))) // BURST_SIZE
+        unwritten = total - sum(map(len, pipe.writes))
+        assert 0 < unwritten < BURST_SIZE
+        assert outbound.backlog > 0
+        await asyncio.sleep(0)  # the end of the iteration writes the rest
+        assert len(pipe.writes) <= 2 + total // BURST_SIZE
         assert pipe.lines == [line(n).rstrip(b"\n") for n in range(1000)]
         assert outbound.backlog == 0
-        assert outbound.bytes_written == sum(len(line(n)) for n in range(1000))
+        assert outbound.bytes_written == total
         # After the burst, the next message goes at once again.
         outbound.send(line(1000), 1000)
         assert pipe.writes[-1] == line(1000)
@@ -151,3 +157,19 @@ def test_drain_waits_for_the_burst_and_close_drops_it():
 def test_queue_size_must_be_positive():
     with pytest.raises(ValueError):
         Outbound(0)
+
+
+def test_discard_knows_which_burst_messages_a_size_triggered_write_already_took():
+    async def main():
+        outbound, pipe = make()
+        count = 2 * BURST_SIZE // len(line(1000)) + 10
+        for n in range(1000, 1000 + count):
+            outbound.send(line(n), n)
+        assert len(pipe.writes) >= 2  # the first message, then at least one full burst
+        assert outbound.discard(1001) is False  # written by the size-triggered write: cancel it instead
+        last = 1000 + count - 1
+        assert outbound.discard(last) is True  # still in the open burst
+        await asyncio.sleep(0)
+        assert pipe.lines == [line(n).rstrip(b"\n") for n in range(1000, last)]
+
+    run(main())
