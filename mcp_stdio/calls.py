@@ -93,7 +93,7 @@ class Calls:
         self._deadlines: Deadlines | None = None
         self._progress: dict[Any, _Progress] | None = None
         self._drained: asyncio.Future | None = None
-        self._suffixes: dict[str, bytes] = {}  # reason -> pre-encoded end of a cancellation
+        self._suffixes: dict[str, bytes] | None = None  # reason -> pre-encoded end of a cancellation
         # Answers waiting behind notification callbacks: id -> (future, outcome, is an error).
         self._queued: dict[Any, tuple[asyncio.Future, Any, bool]] | None = None
         self.sent = 0
@@ -357,13 +357,16 @@ class Calls:
 
     def _cancellation(self, msg_id: Any, reason: str) -> bytes:
         """Return ``notifications/cancelled`` for ``msg_id``, from a pre-encoded template."""
-        suffix = self._suffixes.get(reason)
+        suffixes = self._suffixes
+        if suffixes is None:
+            suffixes = self._suffixes = {}
+        suffix = suffixes.get(reason)
         if suffix is None:
             import json
 
             suffix = b',"reason":' + json.dumps(reason).encode() + b"}}\n"
-            if len(self._suffixes) < 64:
-                self._suffixes[reason] = suffix
+            if len(suffixes) < 64:
+                suffixes[reason] = suffix
         key = str(msg_id).encode() if type(msg_id) is int else _json_string(msg_id)
         return _CANCEL_PREFIX + key + suffix
 

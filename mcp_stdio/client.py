@@ -487,6 +487,16 @@ class Client(ProtocolMethods):
         msg_id, future = calls.start_plain(method, params, timeout)
         return calls, msg_id, future
 
+    def _server_requests(self) -> Incoming:
+        """Return the handlers of the server's requests, made on its first request (most
+        sessions never get one: a held session is 290 bytes lighter without)."""
+        incoming = self._incoming
+        if incoming is None:
+            assert self._loop is not None and self._connection is not None
+            incoming = self._incoming = Incoming(self._loop, self._session, self._connection.transport.send,
+                                                 self._answer_request, self.max_concurrent_handlers, _handler_name)
+        return incoming
+
     async def _send(self, method: str, params: dict | None, *, timeout: float | None,
                     progress_callback: ProgressCallback | None = None, reset_timeout_on_progress: bool = False,
                     max_total_timeout: float | None = None, task: bool = False,
@@ -560,11 +570,10 @@ class Client(ProtocolMethods):
             self._dispatcher = Dispatcher(loop, self.max_queued_notifications)
         if self._calls is None:
             self._calls = Calls(loop, session, transport.send, transport.discard, self._dispatcher)
-            self._incoming = Incoming(loop, session, transport.send, self._answer_request,
-                                      self.max_concurrent_handlers, _handler_name)
         else:
             self._calls.rebind(session, transport.send, transport.discard)
-            self._incoming.rebind(session, transport.send)  # type: ignore[union-attr]
+            if self._incoming is not None:
+                self._incoming.rebind(session, transport.send)
         self._calls.trace = self._trace
         return await connection.open()
 

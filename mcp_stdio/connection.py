@@ -215,10 +215,12 @@ class Connection:
                 self._tasks = ClientTasks(self, self.client._spawn)
             self._tasks.received(event)
             return
-        self.client._incoming.received(event)  # type: ignore[union-attr]
+        self.client._server_requests().received(event)
 
     def _on_cancel(self, event: CancelRequested) -> None:
-        self.client._incoming.cancelled(event)  # type: ignore[union-attr]
+        incoming = self.client._incoming
+        if incoming is not None:  # else no request of the server was ever handled here
+            incoming.cancelled(event)
 
     def _on_unexpected(self, event: UnexpectedAnswer) -> None:
         self.client.unexpected_responses += 1
