@@ -40,6 +40,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from typing import Any, Callable
 
 # asyncio's Unix loop and subprocess transport (used below on 3.9 to 3.11 only); None on
@@ -77,34 +78,40 @@ class PidfdChildWatcher(asyncio.AbstractChildWatcher if sys.version_info < (3, 1
     """A child watcher with one pidfd per child, read by the loop that spawned the child.
 
     Implements asyncio's ``AbstractChildWatcher`` interface for Python 3.9 to 3.11; install
-    it with :func:`use_pidfd_child_watcher`, not by hand.
+    it with :func:`use_pidfd_child_watcher`, not by hand. The exit status is read through
+    the pidfd itself (``waitid(P_PIDFD)``), so a reused pid can never be mistaken for the
+    child. Children whose loop was closed while they ran are waited for by a thread each
+    (as asyncio's default watcher does), found at the next spawn.
     """
 
     def __init__(self) -> None:
-        # pid -> (pidfd, loop, callback, args)
-        self._watched: dict[int, tuple[int, asyncio.AbstractEventLoop, Callable[..., Any], tuple[Any, ...]]] = {}
+        # loop -> {pid: (pidfd, callback, args)}
+        self._loops: dict[asyncio.AbstractEventLoop, dict[int, tuple[int, Callable[..., Any], tuple[Any, ...]]]] = {}
 
     def add_child_handler(self, pid: int, callback: Callable[..., Any], *args: Any) -> None:
-        """Call ``callback(pid, returncode, *args)`` once the child ``pid`` has exited."""
+        """Call ``callback(pid, returncode, *args)`` once the child ``pid`` has exited.
+
+        Raises:
+            OSError: no pidfd could be opened for ``pid`` (for example no file descriptor
+                left); nothing is registered then.
+        """
         loop = asyncio.get_running_loop()
-        known = self._watched.get(pid)
-        if known is not None:
-            self._watched[pid] = (known[0], known[1], callback, args)
-            return
+        self._adopt_orphans()
+        self.remove_child_handler(pid)  # a handler already there is replaced
         pidfd = os.pidfd_open(pid)  # type: ignore[attr-defined]
-        self._watched[pid] = (pidfd, loop, callback, args)
-        loop.add_reader(pidfd, self._reap, pid)
+        self._loops.setdefault(loop, {})[pid] = (pidfd, callback, args)
+        loop.add_reader(pidfd, self._reap, loop, pid)
 
     def remove_child_handler(self, pid: int) -> bool:
         """Stop watching ``pid``; return False if it was not watched."""
-        known = self._watched.pop(pid, None)
-        if known is None:
-            return False
-        pidfd, loop, _, _ = known
-        if not loop.is_closed():
-            loop.remove_reader(pidfd)
-        os.close(pidfd)
-        return True
+        for loop, children in self._loops.items():
+            known = children.pop(pid, None)
+            if known is not None:
+                if not loop.is_closed():
+                    loop.remove_reader(known[0])
+                os.close(known[0])
+                return True
+        return False
 
     def attach_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Nothing to do: each child is watched from the loop that spawned it."""
@@ -115,8 +122,10 @@ class PidfdChildWatcher(asyncio.AbstractChildWatcher if sys.version_info < (3, 1
 
     def close(self) -> None:
         """Stop watching every child (their exit statuses are then never reported)."""
-        for pid in list(self._watched):
-            self.remove_child_handler(pid)
+        for children in list(self._loops.values()):
+            for pid in list(children):
+                self.remove_child_handler(pid)
+        self._loops.clear()
 
     def __enter__(self) -> PidfdChildWatcher:
         return self
@@ -124,18 +133,58 @@ class PidfdChildWatcher(asyncio.AbstractChildWatcher if sys.version_info < (3, 1
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def _reap(self, pid: int) -> None:
-        pidfd, loop, callback, args = self._watched.pop(pid)
+    def _reap(self, loop: asyncio.AbstractEventLoop, pid: int) -> None:
+        pidfd, callback, args = self._loops[loop].pop(pid)
         loop.remove_reader(pidfd)
-        os.close(pidfd)
         try:
-            _, status = os.waitpid(pid, 0)  # readable pidfd: the child has exited, no wait
-        except ChildProcessError:  # reaped by someone else: asyncio reports 255 in this case too
-            logger.warning("the exit status of child %d was already read: reporting 255", pid)
-            returncode = 255
-        else:
-            returncode = os.waitstatus_to_exitcode(status)
+            returncode = _exit_status(pid, pidfd)  # readable pidfd: the child has exited, no wait
+        finally:
+            os.close(pidfd)
         callback(pid, returncode, *args)
+
+    def _adopt_orphans(self) -> None:
+        """Children of loops closed while they ran: reap each from a thread (no zombie)."""
+        for loop in [loop for loop in self._loops if loop.is_closed()]:
+            for pid, (pidfd, _, _) in self._loops.pop(loop).items():
+                logger.warning("the loop of child %d was closed while it ran: it is reaped in a thread", pid)
+                threading.Thread(target=_reap_orphan, args=(pid, pidfd), daemon=True,
+                                 name=f"mcp_stdio-reap-{pid}").start()
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: the pidfds are the parent's children's; close them, forget all."""
+        for children in self._loops.values():
+            for pidfd, _, _ in children.values():
+                try:
+                    os.close(pidfd)
+                except OSError:  # already closed by the application after the fork
+                    continue
+        self._loops.clear()
+
+
+def _exit_status(pid: int, pidfd: int) -> int:
+    """Reap the child ``pid`` and return its exit status as asyncio reports it (-N for
+    signal N; 255 when someone else reaped it first, as asyncio does)."""
+    try:
+        try:
+            result = os.waitid(os.P_PIDFD, pidfd, os.WEXITED)  # type: ignore[attr-defined]
+        except (AttributeError, OSError) as exc:
+            if isinstance(exc, ChildProcessError):
+                raise
+            # No waitid(P_PIDFD) (Linux 5.3, or no os.P_PIDFD): by pid.
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        logger.warning("the exit status of child %d was already read: reporting 255", pid)
+        return 255
+    if result is None:  # not exited yet (cannot happen for a readable pidfd): wait by pid
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    return result.si_status if result.si_code == os.CLD_EXITED else -result.si_status
+
+
+def _reap_orphan(pid: int, pidfd: int) -> None:
+    try:
+        _exit_status(pid, pidfd)
+    finally:
+        os.close(pidfd)
 
 
 def use_pidfd_child_watcher() -> bool:
@@ -205,7 +254,22 @@ async def subprocess_exec(protocol_factory: Callable[[], asyncio.SubprocessProto
     waiter = loop.create_future()
     transport = _UnixSubprocessTransport(loop, protocol, (program, *args), False, stdin, stdout, stderr, 0,
                                          waiter=waiter, extra=None, **kwargs)
-    watcher.add_child_handler(transport.get_pid(), loop._child_watcher_callback, transport)  # type: ignore[attr-defined]
+    pid = transport.get_pid()
+    try:
+        try:
+            watcher.add_child_handler(pid, loop._child_watcher_callback, transport)  # type: ignore[attr-defined]
+        except OSError as exc:  # no pidfd (no fd left, say): asyncio's own watcher, a thread
+            logger.warning("cannot watch child %d with a pidfd (%s): using asyncio's child watcher", pid, exc)
+            asyncio.get_event_loop_policy().get_child_watcher().add_child_handler(
+                pid, loop._child_watcher_callback, transport)  # type: ignore[attr-defined]
+    except BaseException:
+        # Nobody would report its exit: kill and reap it here, never leave it running.
+        transport.close()
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # reaped already (asyncio's Popen.poll() in close())
+        raise
     try:
         await waiter
     except (SystemExit, KeyboardInterrupt):
@@ -215,3 +279,14 @@ async def subprocess_exec(protocol_factory: Callable[[], asyncio.SubprocessProto
         await transport._wait()
         raise
     return transport, protocol
+
+
+def _after_fork_in_child() -> None:
+    global _watcher
+    if _watcher is not None:
+        _watcher._forget_after_fork()
+        _watcher = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -177,6 +177,7 @@ class Outbound:
         if self._burst_ids:
             index = self._burst_ids.pop(request_id, None)
             if index is not None:
+                self._burst_size -= len(self._burst[index])  # type: ignore[index]
                 self._burst[index] = b""  # type: ignore[index]
                 return True
         unsent = self._unsent
@@ -252,9 +253,8 @@ class Outbound:
                 end += 1
             data = burst[start] if end == start + 1 else b"".join(burst[start:end])
             start = end
-            if data:
-                self.bytes_written += len(data)
-                self._pipe.write(data)  # may call pause(): the rest waits with the queue
+            if data and not self._write_later(data):
+                return
         if start < count:
             # The pipe is full: the rest waits with the queue, and so does whatever follows in
             # this iteration (a burst only opens while the pipe takes data).
@@ -284,11 +284,21 @@ class Outbound:
                     unsent.discard(request_id)  # type: ignore[union-attr]
                 chunk.append(data)
                 size += len(data)
-            if chunk:
-                data = chunk[0] if len(chunk) == 1 else b"".join(chunk)
-                self.bytes_written += len(data)
-                self._pipe.write(data)  # may call pause(), which ends this loop
+            if chunk and not self._write_later(chunk[0] if len(chunk) == 1 else b"".join(chunk)):
+                return
         self._wake()
+
+    def _write_later(self, data: bytes) -> bool:
+        """Write from a callback (a burst's end, a resume), where no sender could see an
+        error: a pipe that fails (a server's stdout on a full disk) ends like a closed one."""
+        self.bytes_written += len(data)
+        try:
+            self._pipe.write(data)  # type: ignore[union-attr]  # may call pause()
+        except OSError as exc:
+            logger.error("writing to the pipe failed (%s): nothing more is written", exc)
+            self.close()
+            return False
+        return True
 
     def _wake(self) -> None:
         if self._room is not None and not self._room.done() and (self._closed or self.backlog < self.queue_size):

@@ -139,3 +139,88 @@ def test_removing_a_handler_closes_its_pidfd():
     ''')
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def run_code(code: str) -> str:
+    done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ spawns through asyncio's own pidfd watcher")
+def test_without_a_pidfd_left_a_child_is_watched_by_asyncio_s_watcher_and_nothing_leaks():
+    out = run_code('''
+        import asyncio, os, errno, threading
+        import mcp_stdio
+        from mcp_stdio import children
+
+        assert children.pidfd_supported()
+        def no_fd(pid):
+            raise OSError(errno.EMFILE, "Too many open files")
+        os.pidfd_open = no_fd
+
+        async def main():
+            client = mcp_stdio.connect(mcp_stdio.reference_server_command())
+            await client.start()
+            print("threads", threading.active_count())  # asyncio's waitpid thread
+            print("echo", (await client.call_tool("echo", {"text": "ok"}))["content"][0]["text"])
+            await client.close()
+            print("code", client.returncode)
+
+        asyncio.run(main())
+    ''')
+    assert out.splitlines() == ["threads 2", "echo ok", "code 0"]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ spawns through asyncio's own pidfd watcher")
+def test_a_child_whose_loop_closed_while_it_ran_is_reaped_at_the_next_spawn():
+    out = run_code('''
+        import asyncio, os, sys, time
+        from mcp_stdio import children
+
+        async def spawn(seconds):
+            transport, _ = await children.subprocess_exec(
+                asyncio.SubprocessProtocol, sys.executable, "-c", f"import time; time.sleep({seconds})",
+                stdin=None, stdout=None, stderr=None)
+            return transport
+
+        orphan = asyncio.run(spawn(0.2)).get_pid()  # the loop closes while it runs
+        time.sleep(0.5)
+        print("zombie", open(f"/proc/{orphan}/stat").read().split(")")[1].split()[0])
+
+        async def again():
+            transport = await spawn(0)
+            await transport._wait()
+            return transport.get_returncode()
+
+        print("code", asyncio.run(again()))
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{orphan}"):
+                break
+            time.sleep(0.05)
+        print("reaped", not os.path.exists(f"/proc/{orphan}"))
+    ''')
+    assert out.splitlines() == ["zombie Z", "code 0", "reaped True"]
+
+
+def test_a_forked_child_forgets_the_parent_s_watched_children():
+    out = run_code('''
+        import asyncio, os, sys
+        import mcp_stdio
+        from mcp_stdio import children
+
+        async def main():
+            client = mcp_stdio.connect(mcp_stdio.reference_server_command())
+            await client.start()
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0 if children._watcher is None else 3)
+            _, status = os.waitpid(pid, 0)
+            print("child", os.waitstatus_to_exitcode(status))
+            await client.close()
+            print("code", client.returncode)
+
+        asyncio.run(main())
+    ''')
+    assert out.splitlines() == ["child 0", "code 0"]

@@ -173,3 +173,27 @@ def test_discard_knows_which_burst_messages_a_size_triggered_write_already_took(
         assert pipe.lines == [line(n).rstrip(b"\n") for n in range(1000, last)]
 
     run(main())
+
+
+def test_a_pipe_that_fails_during_a_burst_ends_like_a_closed_one():
+    class FailingPipe(RecordingPipe):
+        def write(self, data: bytes) -> None:
+            if self.writes:
+                raise OSError(28, "No space left on device")
+            super().write(data)
+
+    async def main():
+        outbound = Outbound(100)
+        pipe = FailingPipe()
+        pipe.outbound = outbound
+        outbound.attach(pipe)  # type: ignore[arg-type]
+        outbound.send(line(1), 1)
+        outbound.send(line(2), 2)
+        waiter = asyncio.ensure_future(outbound.drain())
+        await asyncio.sleep(0)
+        await asyncio.wait_for(waiter, 1)  # woken, not left waiting
+        assert outbound.closed and outbound.backlog == 0
+        assert outbound.send(line(3), 3) is False
+        assert pipe.lines == [b'{"id":1}']
+
+    run(main())
