@@ -167,16 +167,15 @@ def _exit_status(pid: int, pidfd: int) -> int:
     try:
         try:
             result = os.waitid(os.P_PIDFD, pidfd, os.WEXITED)  # type: ignore[attr-defined]
-        except (AttributeError, OSError) as exc:
-            if isinstance(exc, ChildProcessError):
-                raise
-            # No waitid(P_PIDFD) (Linux 5.3, or no os.P_PIDFD): by pid.
+        except ChildProcessError:
+            raise
+        except (AttributeError, OSError):  # no waitid(P_PIDFD) (Linux 5.3, or no os.P_PIDFD)
+            result = None
+        if result is None:  # then by pid
             return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     except ChildProcessError:
         logger.warning("the exit status of child %d was already read: reporting 255", pid)
         return 255
-    if result is None:  # not exited yet (cannot happen for a readable pidfd): wait by pid
-        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     return result.si_status if result.si_code == os.CLD_EXITED else -result.si_status
 
 

@@ -170,7 +170,6 @@ class _Protocol(asyncio.SubprocessProtocol):
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd == 1:
-            self._owner.outbound.peer_spoke()
             self._owner._stdout_data(data)
         else:
             self._owner._stderr.feed(data)
@@ -416,6 +415,7 @@ class ChildTransport:
 
     def _stdout_data(self, data: bytes) -> None:
         self.bytes_read += len(data)
+        self.outbound.peer_spoke()
         self._on_data(data)
 
     def _stdout_eof(self) -> None:
