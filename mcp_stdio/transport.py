@@ -15,7 +15,14 @@ JSON-RPC. Its owner (the client) supplies two callbacks: ``on_data(bytes)`` for 
   is taken from the parent, so secrets in the host's environment do not reach arbitrary
   servers; the user's ``env`` is merged over it; ``inherit_env=True`` passes everything.
 * **stdout** is fed to ``on_data`` as it arrives (the protocol callbacks only feed; there is
-  no line limit here).
+  no line limit here). asyncio's subprocess transport hands each chunk of a pipe to its
+  protocol one loop iteration late (``call_soon``, to keep its callbacks in order); stdout is
+  instead read by :class:`_Stdout`, set on the pipe's transport with the public
+  ``set_protocol``, which gives each chunk to ``on_data`` in the iteration that read it and
+  passes the pipe's end on to asyncio's own pipe protocol, so the subprocess transport's
+  bookkeeping (``pipe_connection_lost``, the end of the process) is unchanged. An answer
+  then reaches its caller one loop iteration sooner: two iterations per sequential call
+  instead of three.
 * **stderr** is always drained, so a chatty server never blocks on a full pipe: the last
   lines are kept in :attr:`ChildTransport.stderr_tail` and each line is given to the
   optional ``on_stderr`` callback. Nothing is ever written to ``sys.stderr``, so it works
@@ -41,6 +48,7 @@ JSON-RPC. Its owner (the client) supplies two callbacks: ``on_data(bytes)`` for 
 from __future__ import annotations
 
 import asyncio
+import asyncio.base_subprocess
 import collections
 import errno
 import logging
@@ -192,6 +200,41 @@ class _Protocol(asyncio.SubprocessProtocol):
         self._owner._resume_writing()
 
 
+class _Stdout(asyncio.Protocol):
+    """The stdout pipe's protocol: each chunk to the transport at once, the end to asyncio.
+
+    ``inner`` is the protocol asyncio's subprocess transport gave the pipe; it still learns
+    of the pipe's end (and then tells the subprocess protocol, in order, through its
+    ``pipe_connection_lost``), so that only the data path is shortened. Chunks read before
+    this protocol was set were scheduled by asyncio before any chunk it reads, so order holds.
+    """
+
+    __slots__ = ("_owner", "_inner")
+
+    def __init__(self, owner: ChildTransport, inner: asyncio.BaseProtocol) -> None:
+        self._owner = owner
+        self._inner = inner
+
+    def data_received(self, data: bytes) -> None:
+        self._owner._stdout_data(data)
+
+    def eof_received(self) -> bool | None:
+        return None  # the pipe transport closes; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+
+def _read_stdout_directly(transport: asyncio.SubprocessTransport, owner: ChildTransport) -> None:
+    """Set :class:`_Stdout` on the child's stdout pipe when it is asyncio's own (else leave it)."""
+    pipe = transport.get_pipe_transport(1)
+    if pipe is None:
+        return
+    inner = pipe.get_protocol()
+    if type(inner) is asyncio.base_subprocess.ReadSubprocessPipeProto:
+        pipe.set_protocol(_Stdout(owner, inner))
+
+
 class ChildTransport:
     """One server process and its pipes.
 
@@ -309,6 +352,7 @@ class ChildTransport:
         self._env = None  # not needed any more: a live session keeps only what it uses
         self.pid = transport.get_pid()
         self._stdin = transport.get_pipe_transport(0)  # type: ignore[assignment]
+        _read_stdout_directly(transport, self)
         self.outbound.attach(self._stdin)  # type: ignore[arg-type]
         if transport.get_returncode() is not None:  # exited before we got here
             self._exited()
