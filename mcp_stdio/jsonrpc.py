@@ -61,6 +61,7 @@ __all__ = [
     "Batch",
     "InvalidMessage",
     "parse",
+    "parse_answer_lazily",
     "classify",
     "encode",
     "encode_request",
@@ -217,6 +218,21 @@ def parse(line: bytes | bytearray) -> Parsed:
     Returns:
         A message object, a :class:`Batch`, or an :class:`InvalidMessage`.
     """
+    message = parse_answer_lazily(line)
+    if message.__class__ is dict:
+        return Response(message["id"], message["result"])  # type: ignore[index]
+    return message  # type: ignore[return-value]
+
+
+def parse_answer_lazily(line: bytes | bytearray) -> Parsed | dict:
+    """:func:`parse`, except that a plain successful response comes back as its decoded dict.
+
+    A plain response is an object of exactly three members, ``"jsonrpc": "2.0"``, an ``id``
+    that is an integer or a string, and ``result``: what :func:`parse` would return as a
+    :class:`Response`. Nearly every answer is one, and the receiving endpoint reads its
+    ``id`` and ``result`` at once instead of through an object made for the purpose (one
+    allocation fewer per answer, and fewer garbage collections under load).
+    """
     if line.startswith(_BOM):
         line = line[3:]  # a UTF-8 byte order mark is tolerated, not part of the JSON
     try:
@@ -243,6 +259,10 @@ def parse(line: bytes | bytearray) -> Parsed:
             return InvalidMessage("not valid JSON (nested too deeply)", text, code=-32700)
     kind = type(obj)
     if kind is dict:
+        if len(obj) == 3 and "result" in obj and obj.get("jsonrpc") == "2.0":
+            kind = type(obj.get("id"))
+            if kind is int or kind is str:
+                return obj  # a plain response (JSON-RPC 2.0, section 5): no method, no error
         return classify(obj, text)
     if kind is list and obj:
         return Batch([classify(item, text) if type(item) is dict
@@ -316,31 +336,30 @@ def _classify_answer(obj: dict, where: Any) -> Response | ErrorResponse | Invali
         return InvalidMessage('neither "method" nor "id": not a message', _excerpt(where))
     msg_id = obj["id"]
     usable = msg_id if is_valid_id(msg_id) else None
-
-    def invalid(reason: str) -> InvalidMessage:
-        return InvalidMessage(reason, _excerpt(where), answer_id=usable)
-
+    reason = None
     if obj.get("jsonrpc") != "2.0":
-        return invalid('"jsonrpc" is not "2.0"')
-    has_result = "result" in obj
-    if "error" in obj:
-        if has_result:
-            return invalid('both "result" and "error"')
+        reason = '"jsonrpc" is not "2.0"'
+    elif "error" in obj:
         error = obj["error"]
-        if type(error) is not dict:
-            return invalid('"error" is not an object')
-        if type(error.get("code")) is not int:
-            return invalid('"error.code" is not an integer')
-        if type(error.get("message")) is not str:
-            return invalid('"error.message" is not a string')
-        if msg_id is not None and usable is None:
-            return invalid(f"response id {_brief(msg_id)} is not an integer or a string")
-        return ErrorResponse(usable, error["code"], error["message"], error.get("data"))
-    if not has_result:
-        return invalid('"id" without "method", "result" or "error"')
-    if usable is None:
-        return invalid(f"response id {_brief(msg_id)} is not an integer or a string")
-    return Response(usable, obj["result"])
+        if "result" in obj:
+            reason = 'both "result" and "error"'
+        elif type(error) is not dict:
+            reason = '"error" is not an object'
+        elif type(error.get("code")) is not int:
+            reason = '"error.code" is not an integer'
+        elif type(error.get("message")) is not str:
+            reason = '"error.message" is not a string'
+        elif msg_id is not None and usable is None:
+            reason = f"response id {_brief(msg_id)} is not an integer or a string"
+        else:
+            return ErrorResponse(usable, error["code"], error["message"], error.get("data"))
+    elif "result" not in obj:
+        reason = '"id" without "method", "result" or "error"'
+    elif usable is None:
+        reason = f"response id {_brief(msg_id)} is not an integer or a string"
+    else:
+        return Response(usable, obj["result"])
+    return InvalidMessage(reason, _excerpt(where), answer_id=usable)
 
 
 def _excerpt(where: Any) -> str:

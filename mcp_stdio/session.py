@@ -378,7 +378,7 @@ class Endpoint:
     def _events(self, lines: list) -> list[AnyEvent]:
         events: list = []
         pending = self._pending
-        parse = jsonrpc.parse
+        parse = jsonrpc.parse_answer_lazily
         special = self._special
         version = self.version
         lines.reverse()
@@ -390,20 +390,22 @@ class Endpoint:
                 events.append(MessageTooLong(item.size, item.limit))
                 continue
             message = parse(lines.pop())
-            if message.__class__ is Response:  # the hot path: an answer to a pending request
-                msg_id = message.id
+            if message.__class__ is dict:  # the hot path: a plain response (see parse_answer_lazily)
+                msg_id = message["id"]
+                result = message["result"]
                 entry = pending.get(msg_id)
                 if entry is not None:
                     method, token, task = entry
                     if msg_id not in special and not task and method == "tools/call" and version is not None \
-                            and shapes.plain_tool_result(version, message.result):
+                            and shapes.plain_tool_result(version, result):
                         del pending[msg_id]  # the result is valid: its delivery is certain
                         if self._progress:
                             self._progress.pop(msg_id, None)
-                        events.append(ResultReceived(msg_id, method, message.result, token))
+                        events.append(ResultReceived(msg_id, method, result, token))
                     else:
-                        self._guarded(self._answer, msg_id, entry, message, events)
+                        self._guarded(self._answer, msg_id, entry, Response(msg_id, result), events)
                     continue
+                message = Response(msg_id, result)
             if message.__class__ is Batch:
                 for item in message.messages:  # type: ignore[union-attr]
                     self._guarded(self._message, item, events)

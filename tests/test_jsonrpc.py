@@ -21,6 +21,7 @@ from mcp_stdio.jsonrpc import (
     encode_result,
     is_valid_id,
     parse,
+    parse_answer_lazily,
 )
 
 
@@ -53,6 +54,33 @@ def test_response_ids_must_be_int_or_str(bad_id):
 def test_error_response_may_have_null_id():
     message = parse(b'{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}')
     assert isinstance(message, ErrorResponse) and message.id is None
+
+
+@pytest.mark.parametrize("line, expected", [
+    (b'{"jsonrpc":"2.0","id":7,"result":{"a":1}}', {"jsonrpc": "2.0", "id": 7, "result": {"a": 1}}),
+    (b'{"result":null,"id":"s","jsonrpc":"2.0"}', {"result": None, "id": "s", "jsonrpc": "2.0"}),
+])
+def test_a_plain_response_comes_back_lazily_as_its_dict_and_parse_still_makes_a_response(line, expected):
+    assert parse_answer_lazily(line) == expected and type(parse_answer_lazily(line)) is dict
+    message = parse(line)
+    assert type(message) is Response and (message.id, message.result) == (expected["id"], expected["result"])
+
+
+@pytest.mark.parametrize("line, kind", [
+    (b'{"jsonrpc":"2.0","id":true,"result":1}', InvalidMessage),  # a bool is not an id
+    (b'{"jsonrpc":"2.0","id":null,"result":1}', InvalidMessage),
+    (b'{"jsonrpc":"2.0","id":1.5,"result":1}', InvalidMessage),
+    (b'{"jsonrpc":"1.0","id":1,"result":1}', InvalidMessage),
+    (b'{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"m"}}', ErrorResponse),
+    (b'{"jsonrpc":"2.0","id":1,"result":1,"error":{"code":1,"message":"m"}}', InvalidMessage),
+    (b'{"jsonrpc":"2.0","id":1,"method":"m","result":1}', Request),  # a method makes it a request
+    (b'{"jsonrpc":"2.0","id":1,"result":1,"extra":0}', Response),  # any other shape: classified in full
+    (b'{"jsonrpc":"2.0","result":1,"x":2}', InvalidMessage),
+    (b'[{"jsonrpc":"2.0","id":1,"result":1}]', Batch),
+])
+def test_only_the_exact_plain_response_shape_is_left_as_a_dict(line, kind):
+    assert type(parse_answer_lazily(line)) is kind
+    assert type(parse(line)) is kind
 
 
 def test_is_valid_id():
