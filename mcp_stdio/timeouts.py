@@ -6,7 +6,8 @@ queues, is enough: far cheaper than a ``call_later`` per request, whose cancelle
 clog the loop's heap under load. A queue holds request ids only (never futures, which
 would keep answers alive); answered requests are dropped when they reach the head, or by a
 compaction once they outnumber the live ones, so a queue stays within about twice the
-requests in flight.
+requests in flight. An entry is two items of its queue, the deadline then the id, rather
+than a tuple: nothing per request for the garbage collector to count or visit.
 
 Expiries are handed to the owner in batches of at most :data:`MAX_EXPIRIES_PER_SWEEP` per
 loop iteration: ten thousand requests expiring at once never block the loop for long, and
@@ -54,7 +55,7 @@ class Deadlines:
         self._expire = expire
         self._is_pending = is_pending
         self._count = count
-        self._queues: dict[float, collections.deque[tuple[float, Any]]] = {}
+        self._queues: dict[float, collections.deque[Any]] = {}  # deadline, id, deadline, id...
         self._heap: list[tuple[float, int, Any, float]] = []  # (deadline, seq, id, timeout)
         self._handle: asyncio.Handle | None = None
         self._armed = float("inf")  # the time the timer fires at
@@ -62,7 +63,7 @@ class Deadlines:
         self._added = 0
 
     def __len__(self) -> int:
-        return sum(len(queue) for queue in self._queues.values()) + len(self._heap)
+        return sum(len(queue) for queue in self._queues.values()) // 2 + len(self._heap)
 
     def add(self, msg_id: Any, timeout: float) -> None:
         """Expire request ``msg_id`` in ``timeout`` seconds unless it was answered."""
@@ -80,11 +81,13 @@ class Deadlines:
                     self._added = 0
                     self._compact()
                 return
-        if queue and not self._is_pending(queue[0][1]):
+        if queue and not self._is_pending(queue[1]):
             queue.popleft()  # answers mostly come in order: drop an answered head as we go
-        queue.append((deadline, msg_id))
-        if len(queue) == 1 or deadline < self._armed:
-            self._arm(queue[0][0])
+            queue.popleft()
+        queue.append(deadline)
+        queue.append(msg_id)
+        if len(queue) == 2 or deadline < self._armed:
+            self._arm(queue[0])
         self._added += 1
         if self._added >= _COMPACT_SLACK:
             self._added = 0
@@ -118,8 +121,13 @@ class Deadlines:
             self._heap = [entry for entry in self._heap if is_pending(entry[2])]
             heapq.heapify(self._heap)
         for timeout, queue in list(self._queues.items()):
-            if len(queue) > limit:
-                kept = collections.deque(entry for entry in queue if is_pending(entry[1]))
+            if len(queue) > 2 * limit:
+                kept: collections.deque[Any] = collections.deque()
+                items = iter(queue)
+                for deadline, msg_id in zip(items, items):
+                    if is_pending(msg_id):
+                        kept.append(deadline)
+                        kept.append(msg_id)
                 if kept:
                     self._queues[timeout] = kept
                 else:
@@ -136,10 +144,12 @@ class Deadlines:
         room = MAX_EXPIRIES_PER_SWEEP
         for timeout, queue in self._queues.items():
             while queue and room:
-                deadline, msg_id = queue[0]
+                msg_id = queue[1]
                 if not is_pending(msg_id):
                     queue.popleft()
-                elif deadline <= now:
+                    queue.popleft()
+                elif queue[0] <= now:
+                    queue.popleft()
                     queue.popleft()
                     expired.append((msg_id, timeout))
                     room -= 1
@@ -161,7 +171,7 @@ class Deadlines:
             self._handle = self._loop.call_soon(self._sweep)
             self._armed = now
             return
-        heads = [queue[0][0] for queue in self._queues.values() if queue]
+        heads = [queue[0] for queue in self._queues.values() if queue]
         if heap:
             heads.append(heap[0][0])
         if heads:
