@@ -61,7 +61,8 @@ __all__ = [
     "Batch",
     "InvalidMessage",
     "parse",
-    "parse_answer_lazily",
+    "decode_line",
+    "parse_text",
     "classify",
     "encode",
     "encode_request",
@@ -218,14 +219,34 @@ def parse(line: bytes | bytearray) -> Parsed:
     Returns:
         A message object, a :class:`Batch`, or an :class:`InvalidMessage`.
     """
-    message = parse_answer_lazily(line)
+    text = decode_line(line)
+    del line  # a large line's bytes are freed (when the caller kept no reference) before parsing
+    if text.__class__ is not str:
+        return text  # type: ignore[return-value]
+    message = parse_text(text)  # type: ignore[arg-type]
     if message.__class__ is dict:
         return Response(message["id"], message["result"])  # type: ignore[index]
     return message  # type: ignore[return-value]
 
 
-def parse_answer_lazily(line: bytes | bytearray) -> Parsed | dict:
-    """:func:`parse`, except that a plain successful response comes back as its decoded dict.
+def decode_line(line: bytes | bytearray) -> str | InvalidMessage:
+    """Decode one framed line as UTF-8 (a leading byte order mark is tolerated).
+
+    The first half of :func:`parse`, for a caller that drops its line before the JSON is
+    parsed (Python 3.9 and 3.10 keep a call's arguments alive in the caller until the call
+    returns, so a large line's bytes would otherwise outlive its decoding).
+    """
+    if line.startswith(_BOM):
+        line = line[3:]  # a UTF-8 byte order mark is tolerated, not part of the JSON
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InvalidMessage(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", line, code=-32700)
+
+
+def parse_text(text: str) -> Parsed | dict:
+    """The second half of :func:`parse`, except that a plain successful response comes back
+    as its decoded dict.
 
     A plain response is an object of exactly three members, ``"jsonrpc": "2.0"``, an ``id``
     that is an integer or a string, and ``result``: what :func:`parse` would return as a
@@ -233,13 +254,6 @@ def parse_answer_lazily(line: bytes | bytearray) -> Parsed | dict:
     ``id`` and ``result`` at once instead of through an object made for the purpose (one
     allocation fewer per answer, and fewer garbage collections under load).
     """
-    if line.startswith(_BOM):
-        line = line[3:]  # a UTF-8 byte order mark is tolerated, not part of the JSON
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return InvalidMessage(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", line, code=-32700)
-    del line  # a large line's bytes are freed (when the caller kept no reference) before parsing
     try:
         try:
             obj, end = _scan(text, 0)

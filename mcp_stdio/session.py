@@ -378,7 +378,7 @@ class Endpoint:
     def _events(self, lines: list) -> list[AnyEvent]:
         events: list = []
         pending = self._pending
-        parse = jsonrpc.parse_answer_lazily
+        decode, parse = jsonrpc.decode_line, jsonrpc.parse_text
         special = self._special
         version = self.version
         lines.reverse()
@@ -389,7 +389,9 @@ class Endpoint:
                 item = lines.pop()
                 events.append(MessageTooLong(item.size, item.limit))
                 continue
-            message = parse(lines.pop())
+            text = decode(lines.pop())
+            # The line is gone once decoded: its bytes never live beside its JSON objects.
+            message = parse(text) if text.__class__ is str else text
             if message.__class__ is dict:  # the hot path: a plain response (see parse_answer_lazily)
                 msg_id = message["id"]
                 result = message["result"]

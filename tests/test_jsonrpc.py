@@ -21,7 +21,7 @@ from mcp_stdio.jsonrpc import (
     encode_result,
     is_valid_id,
     parse,
-    parse_answer_lazily,
+    parse_text,
 )
 
 
@@ -61,7 +61,7 @@ def test_error_response_may_have_null_id():
     (b'{"result":null,"id":"s","jsonrpc":"2.0"}', {"result": None, "id": "s", "jsonrpc": "2.0"}),
 ])
 def test_a_plain_response_comes_back_lazily_as_its_dict_and_parse_still_makes_a_response(line, expected):
-    assert parse_answer_lazily(line) == expected and type(parse_answer_lazily(line)) is dict
+    assert parse_text(line.decode()) == expected and type(parse_text(line.decode())) is dict
     message = parse(line)
     assert type(message) is Response and (message.id, message.result) == (expected["id"], expected["result"])
 
@@ -79,7 +79,7 @@ def test_a_plain_response_comes_back_lazily_as_its_dict_and_parse_still_makes_a_
     (b'[{"jsonrpc":"2.0","id":1,"result":1}]', Batch),
 ])
 def test_only_the_exact_plain_response_shape_is_left_as_a_dict(line, kind):
-    assert type(parse_answer_lazily(line)) is kind
+    assert type(parse_text(line.decode())) is kind
     assert type(parse(line)) is kind
 
 
