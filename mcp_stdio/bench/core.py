@@ -43,7 +43,8 @@ async def run(ctx: Context) -> None:
 async def in_flight(ctx: Context) -> None:
     """CPU per request with 100,000 requests in flight (GC off), mcp_stdio against the floor."""
     count = ctx.size(100_000, 10_000)
-    pairs = 6
+    # Ten pairs: six, the fewest with a 95 % interval, make it [min, max], +-15 % on this machine.
+    pairs = ctx.size(10, 6)
     client = (await ctx.open(1, command=ctx.light, timeout=None))[0]
     floor = ctx.floor(ctx.light)
     await floor.start()

@@ -59,7 +59,8 @@ async def _calls(call, count: int, samples: list[float] | None = None) -> None:
 
 async def sequential(ctx: Context, client, floor) -> None:
     """One ``tools/call`` at a time: latency percentiles, and wall and CPU ratios per call."""
-    pairs, per_trial = ctx.size(40, 8), ctx.size(50, 25)
+    # 60 pairs of 150 calls (~4 s): 40 pairs of 50 calls left an interval of about +-8 %.
+    pairs, per_trial = ctx.size(60, 8), ctx.size(150, 25)
     await _calls(client.call_tool, ctx.size(300, 50))
     await _calls(floor.call_tool, ctx.size(300, 50))
     ours: list[float] = []
@@ -138,7 +139,8 @@ async def pipelined(ctx: Context, client, floor) -> None:
 
 async def gathered(ctx: Context, client, floor) -> None:
     """``asyncio.gather`` of 1,000 calls at once: client CPU per call against the floor."""
-    pairs, count = ctx.size(12, 6), ctx.size(GATHERED, 300)
+    # 30 pairs (a trial is ~0.1 s): 12 left an interval of +-10 % around a ratio near 1.
+    pairs, count = ctx.size(30, 6), ctx.size(GATHERED, 300)
     args = {"text": "g"}
 
     async def gather(call) -> None:
