@@ -11,6 +11,11 @@ Theory of operation
   MUST be UTF-8 encoded", MCP basic/transports), text that is not standard JSON, JSON that
   is not a message. It never raises for bad input: one bad line must not end a session.
 
+The endpoints call its two halves in turn, :func:`decode_line` (bytes to text) and
+:func:`parse_text` (text to a message), so that a line's bytes are gone before its JSON is
+parsed; :func:`parse_text` leaves a plain successful response (exactly ``jsonrpc``, ``id``
+and ``result``, nearly every answer) as its decoded dict, read at once by the session.
+
 Rules applied (JSON-RPC 2.0 and MCP 2025-11-25 basic/index "Requests"):
 
 * ``"jsonrpc"`` MUST be exactly ``"2.0"``.
