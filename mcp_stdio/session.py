@@ -392,7 +392,7 @@ class Endpoint:
             text = decode(lines.pop())
             # The line is gone once decoded: its bytes never live beside its JSON objects.
             message = parse(text) if text.__class__ is str else text
-            if message.__class__ is dict:  # the hot path: a plain response (see parse_answer_lazily)
+            if message.__class__ is dict:  # the hot path: a plain response (see jsonrpc.parse_text)
                 msg_id = message["id"]
                 result = message["result"]
                 entry = pending.get(msg_id)
@@ -404,10 +404,8 @@ class Endpoint:
                         if self._progress:
                             self._progress.pop(msg_id, None)
                         events.append(ResultReceived(msg_id, method, result, token))
-                    else:
-                        self._guarded(self._answer, msg_id, entry, Response(msg_id, result), events)
-                    continue
-                message = Response(msg_id, result)
+                        continue
+                message = Response(msg_id, result)  # any other answer: the full checks below
             if message.__class__ is Batch:
                 for item in message.messages:  # type: ignore[union-attr]
                     self._guarded(self._message, item, events)
