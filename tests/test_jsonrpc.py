@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mcp_stdio import errors
+from mcp_stdio import errors, jsonrpc
 from mcp_stdio.jsonrpc import (
     Batch,
     ErrorResponse,
@@ -164,6 +164,43 @@ def test_unserializable_values_raise_a_clear_error():
         encode({"x": float("nan")})
     with pytest.raises(ValueError, match="cannot serialize message as JSON"):
         encode({"x": object()})
+
+
+@pytest.mark.parametrize("params", [
+    {"name": "échø", "arguments": {"f": 1.5, "i": -7, "n": None, "b": [True, False], "s": "a\"\\\n\u2028"}},
+    {"nested": [[{"k": {}}], [], {}], "big": 10 ** 30, "key": {"1": "x"}},
+    {1: "int key", 2.5: "float key", None: "null key", True: "bool key"},
+])
+def test_the_reused_encoder_writes_what_json_dumps_writes(params):
+    expected = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "m", "params": params}, ensure_ascii=False,
+                          separators=(",", ":"), allow_nan=False)
+    assert encode_request(7, "m", params) == (expected + "\n").encode()
+    assert encode({"jsonrpc": "2.0", "id": 7, "method": "m", "params": params}) == (expected + "\n").encode()
+
+
+def test_a_cycle_and_deep_nesting_are_clear_errors():
+    # The reused encoder does not track cycles: a cycle ends in RecursionError, then the
+    # checking encoder names it.
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="cannot serialize message as JSON: Circular reference detected"):
+        encode_request(1, "m", {"x": loop})
+    deep: dict = {}
+    inner = deep
+    for _ in range(100_000):
+        inner["a"] = inner = {}
+    with pytest.raises(ValueError, match="cannot serialize message as JSON: maximum recursion depth"):
+        encode({"jsonrpc": "2.0", "method": "n", "params": deep})
+    assert encode_request(2, "m", {"ok": 1}) == b'{"jsonrpc":"2.0","id":2,"method":"m","params":{"ok":1}}\n'
+
+
+def test_without_the_json_accelerator_the_same_bytes(monkeypatch):
+    params = {"name": "t", "arguments": {"s": "é", "l": [1, 2.5, None]}}
+    fast = encode_request(3, "tools/call", params)
+    monkeypatch.setattr(jsonrpc, "_C_ENCODE", None)
+    assert encode_request(3, "tools/call", params) == fast
+    with pytest.raises(ValueError, match="Out of range float"):
+        encode_request(3, "m", {"x": float("inf")})
 
 
 def test_error_code_table_matches_the_spec():
