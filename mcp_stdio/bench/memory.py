@@ -8,7 +8,12 @@
   floor in interleaved trials, with the ratio and its 95 % interval. The sessions are held
   with the light server replaying the benchmark server's own ``initialize`` answer
   (recorded by ``server_cost``), so the client keeps exactly what it would keep for that
-  server, while the trials spawn a cheap process. mcp_stdio watches its children without a
+  server, while the trials spawn a cheap process. Each trial holds 200 sessions, started
+  20 at a time: RSS also keeps the high-water mark of the starts in progress (their
+  coroutines, tasks and half-built transports, freed once started but left resident by
+  the allocator), about 150 KiB for 20 at once on 3.9; over 50 sessions that was 3 KiB
+  per session, over 200 it is under 1, so the figure is what one more held session costs.
+  mcp_stdio watches its children without a
   thread where pidfds work (:mod:`mcp_stdio.children`); the floor, spawning through
   ``asyncio.create_subprocess_exec``, has asyncio's watcher: one thread per child on 3.9 to
   3.11, a pidfd on 3.12 and later.
@@ -29,6 +34,8 @@ from .stats import estimate, interleave, ratio_estimate
 
 # Sessions opened and closed in a child before it measures.
 WARM_UP = 3
+# Sessions held by each trial of ``session_cost``, and how many start at once.
+HELD, QUICK_HELD, START_LIMIT = 200, 10, 20
 
 
 async def run(ctx: Context) -> None:
@@ -63,7 +70,7 @@ async def server_cost(ctx: Context) -> dict:
 
 async def session_cost(ctx: Context, initialize: dict) -> None:
     """Heap, RSS and fds per held session in fresh interpreters, mcp_stdio and floor interleaved."""
-    count, pairs = ctx.size(50, 10), 6
+    count, pairs = ctx.size(HELD, QUICK_HELD), 6
     fd, path = tempfile.mkstemp(prefix="mcp_stdio-bench-init-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(initialize, out)
@@ -83,7 +90,7 @@ async def session_cost(ctx: Context, initialize: dict) -> None:
     per = {key: [v / count / 1024 for v in a[key]] for key in ("heap", "rss")}
     floor_per = {key: [v / count / 1024 for v in b[key]] for key in ("heap", "rss")}
     metrics = {
-        "sessions": count, "pairs": pairs,
+        "sessions": count, "started_at_once": START_LIMIT, "pairs": pairs,
         "client_heap_per_session_kib": estimate(per["heap"], "KiB"),
         "floor_heap_per_session_kib": estimate(floor_per["heap"], "KiB"),
         "heap_ratio": ratio_estimate(a["heap"], b["heap"]),
@@ -93,8 +100,9 @@ async def session_cost(ctx: Context, initialize: dict) -> None:
         "fds_per_session": round(sorted(a["fds"])[len(a["fds"]) // 2] / count, 2),
         "floor_fds_per_session": round(sorted(b["fds"])[len(b["fds"]) // 2] / count, 2),
     }
-    note = (f"{pairs} pairs of fresh interpreters, each holding {count} sessions; the light server replays "
-            f"the initialize answer of {ctx.server_name}; heap from tracemalloc, RSS and fds from /proc")
+    note = (f"{pairs} pairs of fresh interpreters, each holding {count} sessions ({START_LIMIT} started at once); "
+            f"the light server replays the initialize answer of {ctx.server_name}; "
+            "heap from tracemalloc, RSS and fds from /proc")
     if sys.version_info < (3, 12):
         note += ("; on this interpreter the floor keeps asyncio's waitpid thread per child, mcp_stdio a pidfd"
                  if pidfd_supported() else "; no pidfds here: both keep asyncio's waitpid thread per child")
@@ -121,7 +129,7 @@ async def _held(kind: str, command: list[str], count: int, env: dict | None) -> 
 
     async def open_all(count: int = count) -> list:
         sessions = [new() for _ in range(count)]
-        limit = asyncio.Semaphore(20)
+        limit = asyncio.Semaphore(START_LIMIT)
 
         async def start(session) -> None:
             async with limit:
