@@ -169,7 +169,7 @@ def test_unserializable_values_raise_a_clear_error():
 @pytest.mark.parametrize("params", [
     {"name": "échø", "arguments": {"f": 1.5, "i": -7, "n": None, "b": [True, False], "s": "a\"\\\n\u2028"}},
     {"nested": [[{"k": {}}], [], {}], "big": 10 ** 30, "key": {"1": "x"}},
-    {1: "int key", 2.5: "float key", None: "null key", True: "bool key"},
+    {1: "int key", 2.5: "float key", None: "null key", False: "bool key"},
 ])
 def test_the_reused_encoder_writes_what_json_dumps_writes(params):
     expected = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "m", "params": params}, ensure_ascii=False,
