@@ -13,8 +13,8 @@
   coroutines, tasks and half-built transports, freed once started but left resident by
   the allocator), about 150 KiB for 20 at once on 3.9; over 50 sessions that was 3 KiB
   per session, over 200 it is under 1, so the figure is what one more held session costs.
-  mcp_stdio watches its children without a
-  thread where pidfds work (:mod:`mcp_stdio.children`); the floor, spawning through
+  mcp_stdio watches its children without a thread where pidfds work
+  (:mod:`mcp_stdio.children`); the floor, spawning through
   ``asyncio.create_subprocess_exec``, has asyncio's watcher: one thread per child on 3.9 to
   3.11, a pidfd on 3.12 and later.
 """
